@@ -1,0 +1,76 @@
+"""The terminal adapter: the same coach, with numbered choices, no tokens, no network.
+
+It only translates: lines typed become ``Text`` (a number picks an option), replies are
+printed as plain text. State lives in the same store as every other adapter, so quitting
+and starting again resumes at the same question.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from typing import TextIO
+
+from bot.engine import Coach
+from bot.messages import Choice, Command, Option, Reply, Text, UserRef
+
+__all__ = ["ConsoleAdapter", "render_reply"]
+
+RULE = "-" * 60
+
+
+def _wrap(text: str, width: int) -> str:
+    out = []
+    for line in text.split("\n"):
+        indent = "  " if line.startswith("- ") else ""
+        out.append(textwrap.fill(line, width, subsequent_indent=indent) if line else "")
+    return "\n".join(out)
+
+
+def render_reply(reply: Reply, *, width: int = 78) -> str:
+    parts = [_wrap(reply.text, width)]
+    if reply.draft:
+        title = reply.draft_title or "Draft"
+        parts.append(f"{RULE}\n{title} (copy from here)\n{RULE}\n{reply.draft}\n{RULE}")
+    if reply.file:
+        parts.append(f"{RULE}\n{reply.file.filename}\n{RULE}\n{reply.file.content}\n{RULE}")
+    if reply.options:
+        parts.append("\n".join(f"  {i}. {o.label}" for i, o in enumerate(reply.options, 1)))
+    return "\n\n".join(p for p in parts if p)
+
+
+class ConsoleAdapter:
+    """Reads lines from ``stdin`` until EOF or ``quit``; one person per terminal."""
+
+    def __init__(self, coach: Coach, *, user: UserRef, stdin: TextIO = sys.stdin,
+                 stdout: TextIO = sys.stdout) -> None:
+        self._coach = coach
+        self._user = user
+        self._in = stdin
+        self._out = stdout
+        self._options: tuple[Option, ...] = ()
+
+    def _show(self, replies: list[Reply]) -> None:
+        self._options = ()
+        for reply in replies:
+            self._out.write(render_reply(reply) + "\n\n")
+            if reply.options:
+                self._options = reply.options
+        self._out.write("> ")
+        self._out.flush()
+
+    def _to_input(self, line: str) -> Text | Choice:
+        value = line.strip()
+        if value.isdigit() and 1 <= int(value) <= len(self._options):
+            return Choice(self._options[int(value) - 1].value)
+        return Text(line)
+
+    def run(self) -> None:
+        self._out.write("notnow, in your terminal. Type 'help' for commands, 'quit' to leave.\n\n")
+        self._show(self._coach.handle(self._user, Command("start")))
+        for line in self._in:
+            if line.strip().lower() in ("quit", "exit"):
+                break
+            self._show(self._coach.handle(self._user, self._to_input(line.rstrip("\n"))))
+        self._out.write("\nBye for now. Your progress is saved.\n")
+        self._out.flush()

@@ -1,0 +1,24 @@
+"""Build a ready coach from settings: the one place that wires store, content and clock."""
+
+from __future__ import annotations
+
+from bot.actions import ACTIONS
+from bot.clock import SystemClock
+from bot.content_loader import Content, load_content
+from bot.engine import Coach
+from bot.interfaces import Clock
+from bot.settings import Settings
+from bot.storage import open_store
+
+__all__ = ["build_coach", "load_checked_content"]
+
+
+def load_checked_content(settings: Settings) -> Content:
+    """:raises ContentErrors: naming each file, line and key that is wrong."""
+    return load_content(settings.content_dir, known_actions=ACTIONS)
+
+
+def build_coach(settings: Settings, *, clock: Clock | None = None) -> Coach:
+    content = load_checked_content(settings)
+    store = open_store(settings.db)
+    return Coach(store=store, content=content, clock=clock or SystemClock())

@@ -1,0 +1,124 @@
+"""The shape of every content file, as pydantic models.
+
+Validation happens once, at start (and in ``notnow content check``); the engine then
+works with these typed objects and never meets a missing key at run time.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "CadenceSpec",
+    "CoachFile",
+    "FlowFile",
+    "NudgeKindSpec",
+    "NudgesFile",
+    "OptionSpec",
+    "RegionSpec",
+    "SafetyFile",
+    "StepSpec",
+]
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OptionSpec(_Strict):
+    value: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9 _.-]+$")
+    label: str = Field(min_length=1, max_length=75)
+    next: str | None = None
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+class StepSpec(_Strict):
+    """One state of a flow. A step without ``ask`` says its text and moves on to ``next``."""
+
+    say: str | None = None
+    ask: Literal["choice", "text"] | None = None
+    options: list[OptionSpec] = Field(default_factory=list)
+    free_text: bool = False
+    free_text_next: str | None = None
+    save: str | None = Field(default=None, pattern=r"^(case|settings)\.[a-z_]+$")
+    append: str | None = Field(default=None, pattern=r"^case\.[a-z_]+$")
+    parse: Literal["text", "date", "timezone", "window"] = "text"
+    max_length: int = Field(default=500, ge=1, le=4000)
+    skippable: bool = False
+    default: str | None = None
+    skip_if: str | None = None
+    action: str | None = None
+    pause: bool = False
+    next: str | None = None
+
+
+class FlowFile(_Strict):
+    flow: str = Field(pattern=r"^[a-z_]+$")
+    title: str
+    start: str
+    steps: dict[str, StepSpec]
+
+
+class CoachFile(_Strict):
+    limits: dict[Literal["max_message_length"], int]
+    upset_moods: list[str]
+    texts: dict[str, str]
+    labels: dict[str, str]
+    status: str
+
+
+class WindowSpec(_Strict):
+    start: str = Field(pattern=r"^\d{2}:\d{2}$")
+    end: str = Field(pattern=r"^\d{2}:\d{2}$")
+    days: list[Weekday] = Field(min_length=1)
+
+
+class NudgeKindSpec(_Strict):
+    title: str
+    text: str
+    draft: str | None = None
+
+
+class ScheduleItem(_Strict):
+    after_days: int = Field(ge=1, le=3650)
+    kind: str
+
+
+class CadenceSpec(_Strict):
+    label: str
+    schedule: list[ScheduleItem]
+
+
+class FollowupTiming(_Strict):
+    reminder_after_days: int = Field(ge=1)
+    heard_back_after_business_days: int = Field(ge=1)
+    cooldown_after_days: int = Field(ge=1)
+
+
+class NudgesFile(_Strict):
+    default_window: WindowSpec
+    default_timezone: str
+    default_cadence: str
+    kinds: dict[str, NudgeKindSpec]
+    followup: FollowupTiming
+    cadences: dict[str, CadenceSpec]
+
+
+class RegionSpec(_Strict):
+    timezones: list[str]
+    resources: str
+
+
+class SafetyFile(_Strict):
+    patterns: list[str] = Field(min_length=1)
+    ordinary: list[str] = Field(default_factory=list)
+    reply: str
+    still_here: str
+    confirm_resume: str
+    resumed: str
+    labels: dict[Literal["want_resume", "confirm_safe", "not_yet"], str]
+    regions: dict[str, RegionSpec]

@@ -1,0 +1,362 @@
+"""The coach: one turn of conversation, for one person, on any platform.
+
+``Coach.handle`` loads the person's state, checks for crisis language first, runs a
+command or advances the flow, saves, and returns what to say. Everything that decides
+*what* to say lives below this module; adapters only translate.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import defaultdict
+from datetime import timedelta
+
+from bot.commands import parse_command
+from bot.content_loader import Content
+from bot.flow_runner import FlowRunner
+from bot.interfaces import Clock, CorruptRecordError, Record, Store, StoreError
+from bot.messages import Choice, Command, Input, Option, Reply, Text, UserRef
+from bot.nudge_plan import NudgePlanner
+from bot.overview import export_file, overview_text
+from bot.parsers import parse_timezone
+from bot.people import PersonRepo, active_case, case_by_id, new_case
+from bot.safety import SafetyCheck, count_referral
+
+__all__ = ["Coach"]
+
+log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+SAFETY_RESUME = "safety=resume"
+SAFETY_CONFIRM = "safety=confirm"
+SAFETY_NOT_YET = "safety=not_yet"
+FORGET_YES = "forget=yes"
+FORGET_NO = "forget=no"
+CASE_PREFIX = "case="
+MENU_PREFIX = "menu="
+
+
+def clean_text(text: str) -> str:
+    """Drop control and bidi characters: they can rewrite a terminal or reorder a line."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n"))
+
+
+class Coach:
+    """Thread-safe: turns for one person run one at a time, different people in parallel."""
+
+    def __init__(self, *, store: Store, content: Content, clock: Clock) -> None:
+        self.store = store
+        self.content = content
+        self.clock = clock
+        self.people = PersonRepo(store=store, content=content, clock=clock)
+        self.planner = NudgePlanner(store=store, content=content, clock=clock)
+        self.flows = FlowRunner(content=content, clock=clock, planner=self.planner)
+        self.safety = SafetyCheck(content)
+        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._locks_guard = threading.Lock()
+
+    def _lock_for(self, user: UserRef) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks[user.key]
+
+    # -- public API -----------------------------------------------------------------
+
+    def handle(self, user: UserRef, event: Input) -> list[Reply]:
+        """One turn. Never raises for bad input; storage failures become a polite reply."""
+        with self._lock_for(user):
+            replies: list[Reply] = []
+            try:
+                person = self.people.load(user)
+            except CorruptRecordError as exc:
+                log.error("person record unreadable for %s, kept at %s", user.key, exc.kept_at)
+                replies.append(Reply(self.content.text("corrupt_record")))
+                person = None
+            except StoreError:
+                log.exception("could not read %s", user.key)
+                return [Reply(self.content.text("storage_error"))]
+            if person is None:
+                person = self.people.fresh(user)
+            forgotten = self._turn(user, person, event, replies)
+            if forgotten:
+                return replies
+            try:
+                self.people.save(user, person)
+            except StoreError:
+                log.exception("could not save %s", user.key)
+                return [Reply(self.content.text("storage_error"))]
+            return replies
+
+    def set_timezone(self, user: UserRef, tz: str) -> None:
+        """Take the time zone a platform reports, unless the person chose one themselves."""
+        zone = parse_timezone(tz or "")
+        if zone is None:
+            return
+        with self._lock_for(user):
+            person = self._load_quietly(user)
+            if person["settings"].get("timezone_source") == "user":
+                return
+            if person["settings"]["timezone"] == zone:
+                return
+            person["settings"].update(timezone=zone, timezone_source="platform")
+            self.people.save(user, person)
+
+    def overview(self, user: UserRef) -> list[Reply]:
+        with self._lock_for(user):
+            person = self._load_quietly(user)
+            text = overview_text(person, self.people.nudges_of(person),
+                                 content=self.content, clock=self.clock)
+        return [Reply(text)]
+
+    def _load_quietly(self, user: UserRef) -> Record:
+        try:
+            return self.people.load(user) or self.people.fresh(user)
+        except CorruptRecordError:
+            return self.people.fresh(user)
+
+    # -- one turn -------------------------------------------------------------------
+
+    def _turn(self, user: UserRef, person: Record, event: Input, replies: list[Reply]) -> bool:
+        """Returns True when the person's data was deleted (nothing left to save)."""
+        if isinstance(event, Text):
+            text = clean_text(event.text)
+            limit = self.content.coach.limits["max_message_length"]
+            crisis = self.safety.is_crisis(text[: limit * 4])
+            if crisis and not person.get("safety"):
+                self._enter_safety(person, replies)
+                return False
+            if len(text) > limit:
+                replies.append(Reply(self.content.text("too_long", length=len(text),
+                                                       limit=limit)))
+                return False
+            command = parse_command(text)
+            event = command if command is not None else Text(text)
+
+        if person.get("safety"):
+            return self._safety_turn(user, person, event, replies)
+        if isinstance(event, Command):
+            return self._command(user, person, event, replies)
+        if isinstance(event, Choice) and "=" in event.value and not event.value.startswith(
+            tuple(f"{name}." for name in self.content.flows)
+        ):
+            return self._meta_choice(user, person, event, replies)
+        if person.get("pending"):
+            person["pending"] = None
+        if person.get("flow") is None:
+            self._start(person, replies)
+        elif not person["flow"].get("asked"):
+            self.flows.resume(person, replies)
+        else:
+            self.flows.answer(person, event, replies)
+        self._after_flow(person, replies)
+        return False
+
+    def _after_flow(self, person: Record, replies: list[Reply]) -> None:
+        """When a side trip (settings) ends, go back to where the person was."""
+        if person.get("flow") is None and person.get("return_to"):
+            person["flow"], person["return_to"] = person["return_to"], None
+            self.flows.resume(person, replies)
+
+    def _start(self, person: Record, replies: list[Reply], *, greet: bool = True) -> None:
+        unfinished = next((c for c in reversed(person["cases"]) if c.get("resume_at")), None)
+        if unfinished is not None:
+            person["flow"], unfinished["resume_at"] = unfinished["resume_at"], None
+            replies.append(Reply(self.content.text("welcome_back")))
+            self.flows.resume(person, replies)
+            return
+        if greet and any(c.get("company") for c in person["cases"]):
+            replies.append(Reply(self.content.text("home"), options=(
+                Option(f"{MENU_PREFIX}new", self.content.label("menu_new"), "primary"),
+                Option(f"{MENU_PREFIX}status", self.content.label("menu_status")),
+                Option(f"{MENU_PREFIX}feedback", self.content.label("menu_feedback")),
+            )))
+            return
+        if greet:
+            replies.append(Reply(self.content.text("welcome")))
+        case = new_case(person, now_iso=self.clock.now().isoformat())
+        self.flows.start(person, case, replies)
+
+    # -- commands -------------------------------------------------------------------
+
+    def _command(self, user: UserRef, person: Record, command: Command,
+                 replies: list[Reply]) -> bool:
+        name = command.name.lower().strip().lstrip("/")
+        text = self.content.text
+        flow = person.get("flow")
+        if name in ("start", ""):
+            if flow is None:
+                self._start(person, replies)
+            else:
+                replies.append(Reply(text("welcome_back")))
+                self.flows.resume(person, replies)
+        elif name == "new":
+            self._park_current(person)
+            replies.append(Reply(text("new_case")))
+            self._new(person, replies)
+        elif name == "status":
+            replies.append(Reply(overview_text(person, self.people.nudges_of(person),
+                                               content=self.content, clock=self.clock)))
+        elif name == "settings":
+            if flow is not None and flow["flow"] != "settings":
+                person["return_to"] = flow
+            self.flows.start_flow(person, "settings", None, None, replies)
+        elif name == "pause":
+            self._pause(person, command.arg, replies)
+        elif name == "resume":
+            person["paused_until"] = None
+            replies.append(Reply(text("resumed")))
+            if flow is not None:
+                self.flows.resume(person, replies)
+        elif name == "help":
+            replies.append(Reply(text("help")))
+        elif name == "back":
+            if flow is None:
+                replies.append(Reply(text("nothing_to_resume")))
+            elif not self.flows.back(person, replies):
+                replies.append(Reply(text("cannot_go_back")))
+        elif name == "skip":
+            if flow is None:
+                replies.append(Reply(text("nothing_to_resume")))
+            elif not flow.get("asked"):
+                self.flows.resume(person, replies)
+            elif not self.flows.skip(person, replies):
+                self.flows.reask(person, replies, text("cannot_skip"))
+            self._after_flow(person, replies)
+        elif name == "restart":
+            self._restart(person, replies)
+        elif name == "stop":
+            self._park_current(person)
+            person["flow"] = person["return_to"] = None
+            replies.append(Reply(text("stopped")))
+        elif name == "export":
+            replies.append(Reply(text("export_ready"), file=export_file(
+                person, self.people.nudges_of(person), clock=self.clock)))
+        elif name == "forget":
+            person["pending"] = {"kind": "forget"}
+            replies.append(Reply(text("forget_confirm"), options=(
+                Option(FORGET_YES, self.content.label("forget_yes"), "danger"),
+                Option(FORGET_NO, self.content.label("forget_no")),
+            )))
+        elif name == "feedback":
+            self._feedback(person, replies)
+        else:
+            replies.append(Reply(text("unknown_command", name=command.name[:40])))
+            replies.append(Reply(text("help")))
+        return False
+
+    def _new(self, person: Record, replies: list[Reply]) -> None:
+        case = new_case(person, now_iso=self.clock.now().isoformat())
+        self.flows.start(person, case, replies)
+
+    def _park_current(self, person: Record) -> None:
+        """Remember where an unfinished case stood, so ``start`` can come back to it."""
+        flow = person.get("flow")
+        case = active_case(person)
+        if flow is not None and case is not None and flow["flow"] != "settings":
+            case["resume_at"] = flow
+
+    def _restart(self, person: Record, replies: list[Reply]) -> None:
+        case = active_case(person)
+        if case is not None:
+            person["cases"].remove(case)
+        person["flow"] = None
+        replies.append(Reply(self.content.text("restarted")))
+        self._new(person, replies)
+
+    def _pause(self, person: Record, arg: str, replies: list[Reply]) -> None:
+        days = int(arg) if arg.isdigit() else (7 if not arg else 0)
+        if not 1 <= days <= 365:
+            replies.append(Reply(self.content.text("pause_bad")))
+            return
+        until = self.clock.now() + timedelta(days=days)
+        person["paused_until"] = until.isoformat()
+        replies.append(Reply(self.content.text("paused", until=until.date().isoformat())))
+
+    def _feedback(self, person: Record, replies: list[Reply]) -> None:
+        cases = [c for c in person["cases"] if c.get("company")]
+        if not cases:
+            replies.append(Reply(self.content.text("no_cases")))
+        elif len(cases) == 1:
+            self._open_feedback(person, cases[0], replies)
+        else:
+            person["pending"] = {"kind": "pick_case"}
+            replies.append(Reply(self.content.text("pick_case"), options=tuple(
+                Option(f"{CASE_PREFIX}{c['id']}", f"{c['company']}, {c['role']}"[:75])
+                for c in cases[-25:]
+            )))
+
+    def _open_feedback(self, person: Record, case: Record, replies: list[Reply]) -> None:
+        self._park_current(person)
+        self.flows.start_flow(person, "followup", "feedback_text", case["id"], replies)
+
+    def _meta_choice(self, user: UserRef, person: Record, event: Choice,
+                     replies: list[Reply]) -> bool:
+        """Buttons that are not part of a flow: forget's confirm, picking a case."""
+        pending = person.get("pending") or {}
+        person["pending"] = None
+        if event.value == FORGET_YES and pending.get("kind") == "forget":
+            self.people.forget(user, person)
+            replies.append(Reply(self.content.text("forget_done")))
+            return True
+        if event.value == FORGET_NO:
+            replies.append(Reply(self.content.text("forget_kept")))
+            return False
+        if event.value.startswith(MENU_PREFIX):
+            command = Command(event.value.removeprefix(MENU_PREFIX))
+            return self._command(user, person, command, replies)
+        if event.value.startswith(CASE_PREFIX) and pending.get("kind") == "pick_case":
+            case = case_by_id(person, event.value.removeprefix(CASE_PREFIX))
+            if case is not None:
+                self._open_feedback(person, case, replies)
+                return False
+        replies.append(Reply(self.content.text("stale_choice")))
+        if person.get("flow") is not None:
+            self.flows.resume(person, replies)
+        return False
+
+    # -- safety ---------------------------------------------------------------------
+
+    def _resources(self, person: Record) -> str:
+        return self.safety.resources_for(person["settings"].get("timezone"))
+
+    def _enter_safety(self, person: Record, replies: list[Reply]) -> None:
+        person["safety"] = {"since": self.clock.now().isoformat(), "stage": "hold"}
+        count_referral(self.store)
+        replies.append(Reply(
+            self.content.render("safety:reply", {"resources": self._resources(person)}),
+            options=(Option(SAFETY_RESUME, self.content.safety.labels["want_resume"]),),
+            tags=frozenset({"safety"}),
+        ))
+
+    def _safety_turn(self, user: UserRef, person: Record, event: Input,
+                     replies: list[Reply]) -> bool:
+        """While on hold, stay with the person; only an explicit two-step choice resumes."""
+        labels = self.content.safety.labels
+        state = person["safety"]
+        wants_resume = (isinstance(event, Choice) and event.value == SAFETY_RESUME) or (
+            isinstance(event, Command) and event.name in ("start", "resume")
+        )
+        if isinstance(event, Command) and event.name in ("export", "forget", "help", "status"):
+            return self._command(user, person, event, replies)
+        confirmed = isinstance(event, Choice) and event.value == SAFETY_CONFIRM
+        if confirmed and state["stage"] == "confirm":
+            person["safety"] = None
+            replies.append(Reply(self.content.render("safety:resumed", {})))
+            if person.get("flow") is not None:
+                self.flows.resume(person, replies)
+            return False
+        if wants_resume:
+            state["stage"] = "confirm"
+            replies.append(Reply(self.content.render("safety:confirm_resume", {}), options=(
+                Option(SAFETY_CONFIRM, labels["confirm_safe"], "primary"),
+                Option(SAFETY_NOT_YET, labels["not_yet"]),
+            )))
+            return False
+        state["stage"] = "hold"
+        replies.append(Reply(
+            self.content.render("safety:still_here", {"resources": self._resources(person)}),
+            options=(Option(SAFETY_RESUME, labels["want_resume"]),),
+            tags=frozenset({"safety"}),
+        ))
+        return False

@@ -1,0 +1,257 @@
+"""Run the flows written in ``content/flows``: a small interpreter for named steps.
+
+A flow is a set of named steps (see STYLE.md, "Conversations as explicit states"). The
+person's position is ``person["flow"]``: which flow, which step, which case, whether the
+step's question has been asked, and the questions answered so far (for ``back``). It is
+persisted after every turn by the engine, so a restart resumes at the same question.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.actions import ACTIONS, ActionScope
+from bot.content_loader import Content
+from bot.content_schema import OptionSpec, StepSpec
+from bot.context import build_context
+from bot.interfaces import Clock, Record
+from bot.messages import Choice, Option, Reply, Text
+from bot.nudge_plan import NudgePlanner, local_today
+from bot.parsers import parse_date, parse_timezone, parse_window
+from bot.people import active_case
+
+__all__ = ["FlowRunner", "choice_value"]
+
+MAX_AUTO_STEPS = 50
+
+
+def choice_value(flow: str, step: str, value: str) -> str:
+    return f"{flow}.{step}={value}"
+
+
+class FlowRunner:
+    def __init__(self, *, content: Content, clock: Clock, planner: NudgePlanner) -> None:
+        self._content = content
+        self._clock = clock
+        self._planner = planner
+
+    # -- moving between steps -------------------------------------------------------
+
+    def start(self, person: Record, case: Record, replies: list[Reply]) -> None:
+        flow = self._content.flows["compose"]
+        person["flow"] = {"flow": "compose", "step": flow.start, "case": case["id"],
+                          "asked": False, "history": []}
+        self.enter(person, "compose", flow.start, replies)
+
+    def start_flow(self, person: Record, flow_name: str, step: str | None,
+                   case_id: str | None, replies: list[Reply]) -> None:
+        flow = self._content.flows[flow_name]
+        target = step or flow.start
+        person["flow"] = {"flow": flow_name, "step": target, "case": case_id,
+                          "asked": False, "history": []}
+        self.enter(person, flow_name, target, replies)
+
+    def enter(self, person: Record, flow: str, step: str, replies: list[Reply]) -> None:
+        """Run steps from ``flow.step`` until one asks a question, pauses, or the flow ends."""
+        state = person["flow"]
+        for _ in range(MAX_AUTO_STEPS):
+            spec = self._content.step(flow, step)
+            state.update(flow=flow, step=step, asked=False)
+            case = active_case(person)
+            condition = self._content.conditions.get(f"{flow}.{step}")
+            if condition is not None and condition(**self._context(person, case)):
+                target = spec.next
+            else:
+                scope = self._run_action(person, case, spec)
+                if spec.say is not None:
+                    replies.append(self._say(person, case, flow, step, spec, scope))
+                if spec.ask is not None:
+                    state["asked"] = True
+                    return
+                target = spec.next
+                if spec.pause:
+                    flow, step = self._resolve(flow, target)
+                    state.update(flow=flow, step=step, asked=False)
+                    return
+            if target is None or target == "end":
+                person["flow"] = None
+                return
+            flow, step = self._resolve(flow, target)
+        raise RuntimeError(f"flow loops without asking anything near {flow}.{step}")
+
+    def reask(self, person: Record, replies: list[Reply], intro: str) -> None:
+        """Show the current question's options again under a short explanation."""
+        state = person["flow"]
+        replies.append(Reply(text=intro, options=self._options(state["flow"], state["step"])))
+
+    def resume(self, person: Record, replies: list[Reply]) -> None:
+        """Ask the current question again in full (after a pause or a restart)."""
+        state = person["flow"]
+        self.enter(person, state["flow"], state["step"], replies)
+
+    def back(self, person: Record, replies: list[Reply]) -> bool:
+        state = person["flow"]
+        if not state["history"]:
+            return False
+        flow, step = state["history"].pop()
+        self.enter(person, flow, step, replies)
+        return True
+
+    def _advance(self, person: Record, target: str | None, replies: list[Reply]) -> None:
+        state = person["flow"]
+        state["history"].append([state["flow"], state["step"]])
+        del state["history"][:-30]
+        if target is None or target == "end":
+            person["flow"] = None
+            return
+        flow, step = self._resolve(state["flow"], target)
+        self.enter(person, flow, step, replies)
+
+    def _resolve(self, flow: str, target: str | None) -> tuple[str, str]:
+        assert target is not None
+        other, _, step = target.rpartition(".")
+        return (other or flow), step
+
+    # -- answering ------------------------------------------------------------------
+
+    def current_step(self, person: Record) -> StepSpec:
+        state = person["flow"]
+        return self._content.step(state["flow"], state["step"])
+
+    def answer(self, person: Record, event: Text | Choice, replies: list[Reply]) -> None:
+        state = person["flow"]
+        spec = self.current_step(person)
+        texts = self._content
+        if isinstance(event, Choice):
+            prefix = choice_value(state["flow"], state["step"], "")
+            if spec.ask != "choice" or not event.value.startswith(prefix):
+                self.reask(person, replies, texts.text("stale_choice"))
+                return
+            option = self._option(spec, event.value.removeprefix(prefix))
+            if option is None:
+                self.reask(person, replies, texts.text("stale_choice"))
+                return
+            self._choose(person, spec, option, replies)
+            return
+
+        text = event.text.strip()
+        if not text:
+            self.reask(person, replies, texts.text("empty"))
+            return
+        if spec.ask == "choice":
+            option = self._match_option(spec, text)
+            if option is not None:
+                self._choose(person, spec, option, replies)
+            elif spec.free_text and len(text) <= spec.max_length:
+                self._save(person, spec, text)
+                self._advance(person, spec.free_text_next or spec.next, replies)
+            elif spec.free_text:
+                replies.append(Reply(texts.text("field_too_long", limit=spec.max_length,
+                                                length=len(text))))
+            else:
+                self.reask(person, replies, texts.text("need_choice"))
+            return
+        self._answer_text(person, spec, text, replies)
+
+    def skip(self, person: Record, replies: list[Reply]) -> bool:
+        spec = self.current_step(person)
+        if not spec.skippable:
+            return False
+        value = self._parse(person, spec, spec.default) if spec.default else ""
+        self._save(person, spec, value or "")
+        self._advance(person, spec.next, replies)
+        return True
+
+    def _answer_text(self, person: Record, spec: StepSpec, text: str,
+                     replies: list[Reply]) -> None:
+        if len(text) > spec.max_length:
+            replies.append(Reply(self._content.text("field_too_long", limit=spec.max_length,
+                                                    length=len(text))))
+            return
+        value = self._parse(person, spec, text)
+        if value is None:
+            error = {"date": "bad_date", "timezone": "bad_timezone", "window": "bad_window"}
+            replies.append(Reply(self._content.text(error[spec.parse], value=text)))
+            return
+        if spec.parse == "date" and value > local_today(person, self._clock).isoformat():
+            replies.append(Reply(self._content.text("future_date")))
+            return
+        self._save(person, spec, value)
+        self._advance(person, spec.next, replies)
+
+    def _parse(self, person: Record, spec: StepSpec, text: str) -> Any:
+        if spec.parse == "date":
+            day = parse_date(text, today=local_today(person, self._clock))
+            return day.isoformat() if day else None
+        if spec.parse == "timezone":
+            return parse_timezone(text)
+        if spec.parse == "window":
+            window = parse_window(text)
+            return window.as_dict() if window else None
+        return text
+
+    def _choose(self, person: Record, spec: StepSpec, option: OptionSpec,
+                replies: list[Reply]) -> None:
+        self._save(person, spec, option.value)
+        self._advance(person, option.next or spec.next, replies)
+
+    def _save(self, person: Record, spec: StepSpec, value: Any) -> None:
+        target = spec.save or spec.append
+        if target is None:
+            return
+        scope, _, name = target.partition(".")
+        if scope == "settings":
+            person["settings"][name] = value
+            if name == "timezone":
+                person["settings"]["timezone_source"] = "user"
+            return
+        case = active_case(person)
+        if case is None:
+            return
+        if spec.append:
+            if value:
+                case.setdefault(name, []).append(value)
+        else:
+            case[name] = value
+
+    # -- rendering ------------------------------------------------------------------
+
+    def _context(self, person: Record, case: Record | None, **extra: Any) -> dict[str, Any]:
+        return build_context(person, case, now=self._clock.now(),
+                             upset_moods=self._content.coach.upset_moods, **extra)
+
+    def _run_action(self, person: Record, case: Record | None,
+                    spec: StepSpec) -> ActionScope | None:
+        if spec.action is None or case is None:
+            return None
+        scope = ActionScope(person=person, case=case, content=self._content,
+                            clock=self._clock, planner=self._planner)
+        ACTIONS[spec.action](scope)
+        return scope
+
+    def _say(self, person: Record, case: Record | None, flow: str, step: str,
+             spec: StepSpec, scope: ActionScope | None) -> Reply:
+        variables = scope.variables if scope else {}
+        text = self._content.render(f"{flow}.{step}", self._context(person, case, **variables))
+        options = self._options(flow, step) if spec.ask == "choice" else ()
+        extras = scope.reply_extras if scope else {}
+        return Reply(text=text, options=options, draft=extras.get("draft"),
+                     draft_title=extras.get("draft_title"))
+
+    def _options(self, flow: str, step: str) -> tuple[Option, ...]:
+        spec = self._content.step(flow, step)
+        return tuple(Option(value=choice_value(flow, step, o.value), label=o.label,
+                            style=o.style) for o in spec.options)
+
+    @staticmethod
+    def _option(spec: StepSpec, value: str) -> OptionSpec | None:
+        return next((o for o in spec.options if o.value == value), None)
+
+    @staticmethod
+    def _match_option(spec: StepSpec, text: str) -> OptionSpec | None:
+        """A typed answer to a choice: its number, its value or its label."""
+        folded = text.strip().lower().rstrip(".")
+        if folded.isdigit() and 1 <= int(folded) <= len(spec.options):
+            return spec.options[int(folded) - 1]
+        return next((o for o in spec.options
+                     if folded in (o.value.lower(), o.label.lower())), None)

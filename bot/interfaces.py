@@ -1,0 +1,88 @@
+"""The core's seams, in one place: where records live and what time it is.
+
+Both are small on purpose (see STYLE.md, "Narrow storage"): per-person and per-case
+state is built on top of :class:`Store` in :mod:`bot.people`, never inside a backend, so
+a new backend only has to move JSON documents by key.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, Protocol
+
+__all__ = ["Clock", "CorruptRecordError", "Record", "Store", "StoreError"]
+
+Record = dict[str, Any]
+
+
+class StoreError(Exception):
+    """The store could not do what was asked (locked by another process, disk full...)."""
+
+
+class CorruptRecordError(StoreError):
+    """A record exists but cannot be read. The unreadable bytes are kept aside, not deleted."""
+
+    def __init__(self, namespace: str, key: str, kept_at: str | None) -> None:
+        super().__init__(f"record {namespace}/{key} is unreadable (kept at {kept_at})")
+        self.namespace = namespace
+        self.key = key
+        self.kept_at = kept_at
+
+
+class Store(ABC):
+    """JSON documents addressed by (namespace, key).
+
+    Every method is safe to call from several threads of one process. A write is durable
+    when the call returns: a crash right after it never loses it, a crash during it
+    leaves the previous version.
+    """
+
+    @abstractmethod
+    def read(self, namespace: str, key: str) -> Record | None:
+        """The record, or ``None`` if there is none.
+
+        :raises CorruptRecordError: the stored bytes cannot be parsed.
+        """
+
+    @abstractmethod
+    def write(self, namespace: str, key: str, record: Record) -> None:
+        """Create or replace a record.
+
+        :raises StoreError: the write could not be made durable.
+        """
+
+    @abstractmethod
+    def delete(self, namespace: str, key: str) -> None:
+        """Remove a record; removing one that does not exist is not an error."""
+
+    def add(self, namespace: str, key: str, record: Record) -> bool:
+        """Create a record only if the key is free; ``True`` if this call created it.
+
+        The default is atomic within one process (backends serialise their writes);
+        a backend shared by several processes overrides it with its own atomic insert.
+        """
+        if self.read(namespace, key) is not None:
+            return False
+        self.write(namespace, key, record)
+        return True
+
+    @abstractmethod
+    def keys(self, namespace: str) -> Iterator[str]:
+        """Every key in a namespace, in no particular order."""
+
+    def close(self) -> None:  # noqa: B027 - a no-op default is the right default
+        """Release files, locks and connections."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Clock(Protocol):
+    """What time it is, always timezone-aware UTC. Injected so tests move time, not sleep."""
+
+    def now(self) -> datetime: ...

@@ -1,0 +1,74 @@
+"""What the person can see of their own data: the status overview and the export."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from bot.content_loader import Content
+from bot.context import build_context, format_day
+from bot.interfaces import Clock, Record
+from bot.messages import ExportFile
+
+__all__ = ["export_file", "is_held", "overview_text"]
+
+PROGRESS = {
+    "logging": "being logged",
+    "open": "logged, follow-up next",
+    "keeping in touch": "keeping in touch",
+    "done": "done",
+}
+
+
+def is_held(person: Record, now: datetime) -> bool:
+    paused = person.get("paused_until")
+    return bool(person.get("safety")) or bool(paused and paused > now.isoformat())
+
+
+def _progress(case: Record) -> str:
+    if case["status"] == "open" and case.get("sent_at"):
+        return "follow-up sent"
+    if case["status"] == "open" and case.get("draft_shown_at"):
+        return "follow-up drafted, not sent yet"
+    return PROGRESS.get(case["status"], case["status"])
+
+
+def overview_text(person: Record, nudges: list[Record], *, content: Content,
+                  clock: Clock, limit: int = 10) -> str:
+    now = clock.now()
+    zone = person["settings"]["timezone"]
+    cases = [c for c in person["cases"] if c.get("company")]
+    by_id = {c["id"]: c for c in person["cases"]}
+    upcoming = sorted((n for n in nudges if n["state"] == "planned"), key=lambda n: n["due_at"])
+    items: list[dict[str, Any]] = []
+    for nudge in upcoming[:limit]:
+        context = build_context(person, by_id.get(nudge["case"]), now=now,
+                                upset_moods=content.coach.upset_moods)
+        items.append({"when": format_day(datetime.fromisoformat(nudge["due_at"]), zone),
+                      "title": content.render(f"nudge:{nudge['kind']}:title", context)})
+    contacts = []
+    for case in cases:
+        if case.get("contact"):
+            touches = case.get("touches") or []
+            last = (format_day(datetime.fromisoformat(touches[-1]["at"]), zone)
+                    if touches else None)
+            contacts.append({"name": case["contact"], "role": case.get("contact_role"),
+                             "company": case["company"], "last_touch": last})
+    journal = []
+    for entry in person["journal"][-limit:]:
+        company = by_id.get(entry["case"], {}).get("company", "")
+        text = "; ".join(entry.get("improvements") or []) or entry.get("feedback", "")
+        journal.append({"date": entry["at"][:10], "company": company, "text": text})
+    context = build_context(
+        person, None, now=now, upset_moods=content.coach.upset_moods,
+        cases=[{**c, "progress": _progress(c)} for c in cases], contacts=contacts,
+        upcoming=items, journal=journal, held=is_held(person, now),
+    )
+    return content.render("status", context)
+
+
+def export_file(person: Record, nudges: list[Record], *, clock: Clock) -> ExportFile:
+    payload = {"exported_at": clock.now().isoformat(), "person": person, "nudges": nudges}
+    return ExportFile(filename="notnow-export.json",
+                      content=json.dumps(payload, ensure_ascii=False, indent=2))

@@ -1,0 +1,107 @@
+"""Per-person state on top of the narrow store: load, create, save, forget.
+
+A person's record holds their settings, where their conversation stands, their cases
+(one per rejection) and their journal. Nudges are records of their own (see
+:mod:`bot.nudge_plan`) because the dispatcher looks them up by time, not by person.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from bot.content_loader import Content
+from bot.interfaces import Clock, Record, Store
+from bot.messages import UserRef
+
+__all__ = ["PEOPLE", "PersonRepo", "active_case", "case_by_id", "new_case"]
+
+PEOPLE = "people"
+NUDGES = "nudges"
+SCHEMA_VERSION = 1
+
+
+class PersonRepo:
+    """Reads and writes person records. Callers hold the per-person lock."""
+
+    def __init__(self, *, store: Store, content: Content, clock: Clock) -> None:
+        self._store = store
+        self._content = content
+        self._clock = clock
+
+    def load(self, user: UserRef) -> Record | None:
+        """:raises CorruptRecordError: when the stored record cannot be parsed."""
+        return self._store.read(PEOPLE, user.key)
+
+    def fresh(self, user: UserRef) -> Record:
+        nudges = self._content.nudges
+        return {
+            "version": SCHEMA_VERSION,
+            "user": {"platform": user.platform, "workspace": user.workspace, "id": user.user},
+            "created_at": self._clock.now().isoformat(),
+            "display_name": None,
+            "settings": {
+                "timezone": nudges.default_timezone,
+                "timezone_source": "default",
+                "window": nudges.default_window.model_dump(),
+                "cadence": nudges.default_cadence,
+            },
+            "flow": None,
+            "return_to": None,
+            "pending": None,
+            "paused_until": None,
+            "safety": None,
+            "cases": [],
+            "journal": [],
+            "nudge_ids": [],
+        }
+
+    def save(self, user: UserRef, person: Record) -> None:
+        person["updated_at"] = self._clock.now().isoformat()
+        self._store.write(PEOPLE, user.key, person)
+
+    def nudges_of(self, person: Record) -> list[Record]:
+        found = (self._store.read(NUDGES, nudge_id) for nudge_id in person.get("nudge_ids", []))
+        return [nudge for nudge in found if nudge is not None]
+
+    def forget(self, user: UserRef, person: Record | None) -> None:
+        """Delete the person and every nudge that belongs to them."""
+        for nudge_id in (person or {}).get("nudge_ids", []):
+            self._store.delete(NUDGES, nudge_id)
+        self._store.delete(PEOPLE, user.key)
+
+
+def new_case(person: Record, *, now_iso: str) -> Record:
+    case: Record = {
+        "id": uuid.uuid4().hex[:12],
+        "created_at": now_iso,
+        "status": "logging",
+        "mood": None,
+        "company": "",
+        "role": "",
+        "stage": "",
+        "date": "",
+        "contact": "",
+        "contact_role": "",
+        "reason": "",
+        "channel": "email",
+        "variant": "",
+        "draft_shown_at": None,
+        "sent_at": None,
+        "feedback": "",
+        "improvements": [],
+        "cadence": None,
+        "touches": [],
+        "resume_at": None,
+    }
+    person["cases"].append(case)
+    return case
+
+
+def case_by_id(person: Record, case_id: str | None) -> Record | None:
+    return next((c for c in person["cases"] if c["id"] == case_id), None)
+
+
+def active_case(person: Record) -> Record | None:
+    flow: dict[str, Any] | None = person.get("flow")
+    return case_by_id(person, flow.get("case")) if flow else None

@@ -1,0 +1,19 @@
+"""Pick a store from ``NOTNOW_DB``: a folder path means TinyDB, ``memory://`` a dict."""
+
+from __future__ import annotations
+
+from bot.interfaces import Store
+from bot.storage.memory import MemoryStore
+from bot.storage.tinydb_store import TinyDBStore
+
+__all__ = ["MemoryStore", "TinyDBStore", "open_store"]
+
+
+def open_store(url: str, *, read_only: bool = False) -> Store:
+    """Open the store that ``url`` names; backends added later plug in here only."""
+    if url.startswith("memory://"):
+        return MemoryStore()
+    if url.startswith(("postgresql://", "postgres://")):
+        raise NotImplementedError("the PostgreSQL backend is not built yet")
+    path = url.removeprefix("tinydb://")
+    return TinyDBStore(path, read_only=read_only)

@@ -1,0 +1,41 @@
+"""A store that lives in a dict: for tests and for trying things out."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator
+
+from bot.interfaces import Record, Store
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(Store):
+    """Deep-copies on the way in and out, so callers cannot change stored state by accident
+    (the same guarantee a real backend gives by serialising)."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, dict[str, Record]] = {}
+        self._lock = threading.RLock()
+
+    def read(self, namespace: str, key: str) -> Record | None:
+        with self._lock:
+            record = self._data.get(namespace, {}).get(key)
+            return copy.deepcopy(record) if record is not None else None
+
+    def write(self, namespace: str, key: str, record: Record) -> None:
+        with self._lock:
+            self._data.setdefault(namespace, {})[key] = copy.deepcopy(record)
+
+    def add(self, namespace: str, key: str, record: Record) -> bool:
+        with self._lock:
+            return super().add(namespace, key, record)
+
+    def delete(self, namespace: str, key: str) -> None:
+        with self._lock:
+            self._data.get(namespace, {}).pop(key, None)
+
+    def keys(self, namespace: str) -> Iterator[str]:
+        with self._lock:
+            return iter(list(self._data.get(namespace, {})))

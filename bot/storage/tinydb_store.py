@@ -1,0 +1,167 @@
+"""The default store: TinyDB, one small database file per record.
+
+Why one file per record: TinyDB keeps a whole database in one JSON document and rewrites
+it on every write, so one shared file makes every turn cost more as the community grows.
+With a file per person (and per nudge), a turn rewrites a few kilobytes whatever the
+number of people stored. Files fan out into 256 sub-folders by a hash of the key, so no
+folder grows huge.
+
+Access is serialised: one process owns the database (an exclusive ``flock`` on
+``.lock``, released by the kernel if the process dies), and one lock orders that
+process's threads. Other processes may open it read-only (``notnow nudges list``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+from tinydb import TinyDB
+from tinydb.table import Document
+
+from bot.interfaces import CorruptRecordError, Record, Store, StoreError
+from bot.storage.atomic_json import AtomicJSONStorage, UnreadableFileError
+
+__all__ = ["TinyDBStore"]
+
+log = logging.getLogger(__name__)
+
+_SUFFIX = ".json"
+
+
+class TinyDBStore(Store):
+    """A folder of TinyDB files. ``read_only=True`` takes no lock and refuses writes."""
+
+    def __init__(
+        self, root: str | Path, *, read_only: bool = False, lock_timeout: float = 10.0
+    ) -> None:
+        self._root = Path(root).expanduser()
+        self._read_only = read_only
+        self._lock = threading.RLock()
+        self._lock_file: int | None = None
+        self._tmp_dir = self._root / ".tmp"
+        if read_only:
+            return
+        self._root.mkdir(parents=True, exist_ok=True)
+        self._lock_file = self._acquire_process_lock(lock_timeout)
+        # Leftovers of a process killed mid-write: never renamed, so never part of the data.
+        shutil.rmtree(self._tmp_dir, ignore_errors=True)
+        self._tmp_dir.mkdir()
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    def _acquire_process_lock(self, timeout: float) -> int:
+        fd = os.open(self._root / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+                    os.close(fd)
+                    raise StoreError(
+                        f"the database at {self._root} is in use by another notnow process "
+                        f"(pid {holder or 'unknown'}); with TinyDB one process owns the data: "
+                        "stop it, or use `notnow serve` to run everything in one process"
+                    ) from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        return fd
+
+    def _path(self, namespace: str, key: str) -> Path:
+        if not namespace.isidentifier():
+            raise ValueError(f"namespace must be an identifier, got {namespace!r}")
+        shard = hashlib.sha256(key.encode()).hexdigest()[:2]
+        return self._root / namespace / shard / (quote(key, safe="") + _SUFFIX)
+
+    def _open(self, path: Path) -> TinyDB:
+        return TinyDB(path, storage=AtomicJSONStorage, tmp_dir=self._tmp_dir)
+
+    def read(self, namespace: str, key: str) -> Record | None:
+        path = self._path(namespace, key)
+        with self._lock:
+            if not path.exists():
+                return None
+            try:
+                with self._open(path) as db:
+                    doc = db.table("_default").get(doc_id=1)
+            except UnreadableFileError:
+                raise CorruptRecordError(namespace, key, self._quarantine(path)) from None
+        return dict(doc) if isinstance(doc, Document) else None
+
+    def _quarantine(self, path: Path) -> str | None:
+        """Move an unreadable file aside so the person can go on, and an admin can look."""
+        if self._read_only:
+            return str(path)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        kept = path.with_name(f"{path.name}.corrupt-{stamp}")
+        with contextlib.suppress(OSError):
+            path.rename(kept)
+            log.error("unreadable record moved aside: %s", kept)
+            return str(kept)
+        return None
+
+    def write(self, namespace: str, key: str, record: Record) -> None:
+        self._check_writable()
+        path = self._path(namespace, key)
+        with self._lock:
+            try:
+                # A fresh database each time: the record replaces whatever was there,
+                # including a file that no longer parses.
+                storage = AtomicJSONStorage(path, tmp_dir=self._tmp_dir)
+                storage.write({"_default": {"1": record}})
+            except OSError as exc:
+                raise StoreError(f"could not write {namespace}/{key}: {exc}") from exc
+
+    def add(self, namespace: str, key: str, record: Record) -> bool:
+        with self._lock:
+            if self._path(namespace, key).exists():
+                return False
+            self.write(namespace, key, record)
+            return True
+
+    def delete(self, namespace: str, key: str) -> None:
+        self._check_writable()
+        with self._lock, contextlib.suppress(FileNotFoundError):
+            self._path(namespace, key).unlink()
+
+    def keys(self, namespace: str) -> Iterator[str]:
+        base = self._root / namespace
+        if not base.is_dir():
+            return iter(())
+        found: list[str] = []
+        with os.scandir(base) as shards:
+            for shard in shards:
+                if not shard.is_dir():
+                    continue
+                with os.scandir(shard.path) as entries:
+                    found.extend(
+                        unquote(e.name[: -len(_SUFFIX)]) for e in entries
+                        if e.name.endswith(_SUFFIX)
+                    )
+        return iter(found)
+
+    def _check_writable(self) -> None:
+        if self._read_only:
+            raise StoreError("this store was opened read-only")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._lock_file is not None:
+                os.close(self._lock_file)
+                self._lock_file = None
