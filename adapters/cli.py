@@ -107,3 +107,7 @@ def nudges_list(user_key: str | None) -> None:
     for row in shown:
         click.echo(f"{row['due_at'][:25]:<26} {row['state']:<10} {row['kind']:<18} "
                    f"{row.get('attempts', 0):>5}  {row['user']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -79,8 +79,8 @@ class Content:
     def render(self, key: str, context: dict[str, Any]) -> str:
         return self.templates[key].render(context)
 
-    def text(self, name: str, **context: Any) -> str:
-        return self.render(f"text:{name}", context)
+    def text(self, text_name: str, /, **context: Any) -> str:
+        return self.render(f"text:{text_name}", context)
 
     def label(self, name: str) -> str:
         return self.coach.labels[name]

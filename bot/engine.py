@@ -127,8 +127,8 @@ class Coach:
                 self._enter_safety(person, replies)
                 return False
             if len(text) > limit:
-                replies.append(Reply(self.content.text("too_long", length=len(text),
-                                                       limit=limit)))
+                self._keep_place(person, replies, self.content.text(
+                    "too_long", length=len(text), limit=limit))
                 return False
             command = parse_command(text)
             event = command if command is not None else Text(text)
@@ -151,6 +151,14 @@ class Coach:
             self.flows.answer(person, event, replies)
         self._after_flow(person, replies)
         return False
+
+    def _keep_place(self, person: Record, replies: list[Reply], message: str) -> None:
+        """Say why nothing moved, with the current question's buttons still at hand."""
+        flow = person.get("flow")
+        if flow is not None and flow.get("asked"):
+            self.flows.reask(person, replies, message)
+        else:
+            replies.append(Reply(message))
 
     def _after_flow(self, person: Record, replies: list[Reply]) -> None:
         """When a side trip (settings) ends, go back to where the person was."""
@@ -214,7 +222,7 @@ class Coach:
             if flow is None:
                 replies.append(Reply(text("nothing_to_resume")))
             elif not self.flows.back(person, replies):
-                replies.append(Reply(text("cannot_go_back")))
+                self._keep_place(person, replies, text("cannot_go_back"))
         elif name == "skip":
             if flow is None:
                 replies.append(Reply(text("nothing_to_resume")))

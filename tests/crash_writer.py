@@ -1,0 +1,57 @@
+"""A real writing process for the crash test: drives the engine on TinyDB forever.
+
+Each turn answers the company question with ``Company-<n>`` and prints ``ACK user n``
+only after ``Coach.handle`` returned, i.e. after the turn was saved. Then ``back`` returns
+to the same question. The parent kills this process with SIGKILL at random moments.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bot.actions import ACTIONS
+from bot.clock import SystemClock
+from bot.content_loader import load_content
+from bot.engine import Coach
+from bot.messages import Choice, Command, Text, UserRef
+from bot.people import PEOPLE
+from bot.settings import DEFAULT_CONTENT_DIR
+from bot.storage import TinyDBStore
+
+USERS = [UserRef("crash", "T1", f"U{i}") for i in range(3)]
+
+
+def option(replies: list, label: str) -> Choice:  # type: ignore[type-arg]
+    for reply in replies:
+        for opt in reply.options:
+            if label in opt.label:
+                return Choice(opt.value)
+    raise SystemExit(f"no option {label!r}")
+
+
+def main(path: str) -> None:
+    coach = Coach(store=TinyDBStore(path), clock=SystemClock(),
+                  content=load_content(DEFAULT_CONTENT_DIR, known_actions=ACTIONS))
+    counters = {}
+    for user in USERS:
+        person = coach.store.read(PEOPLE, user.key)
+        if person is None:
+            replies = coach.handle(user, Command("start"))
+            replies = coach.handle(user, option(replies, "Okay"))
+            coach.handle(user, option(replies, "write down"))
+            person = coach.store.read(PEOPLE, user.key)
+        if person["flow"]["step"] != "ask_company":
+            coach.handle(user, Command("back"))
+        company = person["cases"][0]["company"]
+        counters[user.key] = int(company.split("-")[1]) if company else 0
+    print("READY", flush=True)
+    while True:
+        for user in USERS:
+            counters[user.key] += 1
+            coach.handle(user, Text(f"Company-{counters[user.key]}"))
+            print(f"ACK {user.key} {counters[user.key]}", flush=True)
+            coach.handle(user, Command("back"))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,100 @@
+"""``notnow content check``: an admin's mistake is named by file, line and key."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.actions import ACTIONS
+from bot.content_loader import ContentErrors, load_content
+from bot.settings import DEFAULT_CONTENT_DIR
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(DEFAULT_CONTENT_DIR, target, ignore=shutil.ignore_patterns("__*"))
+    return target
+
+
+def check(directory: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NOTNOW_CONTENT_DIR": str(directory)}
+    return subprocess.run([sys.executable, "-m", "adapters.cli", "content", "check"],
+                          env=env, capture_output=True, text=True, timeout=60)
+
+
+def errors_of(directory: Path) -> list[str]:
+    with pytest.raises(ContentErrors) as caught:
+        load_content(directory, known_actions=ACTIONS)
+    return [str(e) for e in caught.value.errors]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_default_content_is_valid() -> None:
+    done = check(DEFAULT_CONTENT_DIR)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("content OK")
+
+
+def test_an_admin_copy_is_used(copy: Path) -> None:
+    edit(copy / "coach.yaml", "Hi, I'm notnow.", "Hello from the Springfield career centre.")
+    content = load_content(copy, known_actions=ACTIONS)
+    assert "Springfield" in content.text("welcome")
+
+
+def test_unknown_next_step_names_file_line_and_key(copy: Path) -> None:
+    edit(copy / "flows" / "compose.yaml", "    next: ask_stage\n", "    next: ask_stag\n")
+    done = check(copy)
+    assert done.returncode == 1
+    lines = (copy / "flows" / "compose.yaml").read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if text.endswith("next: ask_stag"))
+    assert f"flows/compose.yaml:{line}: steps.ask_role.next: no step 'ask_stag'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_invalid_yaml_points_at_the_line(copy: Path) -> None:
+    edit(copy / "nudges.yaml", "default_cadence: regular", "default_cadence: [regular")
+    [error] = errors_of(copy)
+    assert error.startswith("nudges.yaml:") and "invalid YAML" in error
+
+
+def test_template_error_and_unknown_action_and_missing_file_all_reported(copy: Path) -> None:
+    edit(copy / "flows" / "followup.yaml", "{{ contact_name }} does two jobs",
+         "{{ contact_name } does two jobs")
+    edit(copy / "flows" / "followup.yaml", "action: mark_sent", "action: mark_snet")
+    (copy / "drafts" / "letter_short.j2").unlink()
+    errors = "\n".join(errors_of(copy))
+    assert "flows/followup.yaml:" in errors and "steps.choose_channel.say: template error" in errors
+    assert "steps.mark_sent.action: unknown action 'mark_snet'" in errors
+    assert "drafts/letter_short.j2: draft template is missing" in errors
+
+
+def test_wrong_type_and_missing_text_are_named(copy: Path) -> None:
+    edit(copy / "flows" / "network.yaml", "ask: choice", "ask: maybe")
+    edit(copy / "coach.yaml", "  pause_bad:", "  pause_bda:")
+    errors = errors_of(copy)
+    assert any(e.startswith("flows/network.yaml:") and "steps.plan.ask" in e for e in errors)
+    # the coach file parsed, so its missing text is reported once the flow is fixed
+    edit(copy / "flows" / "network.yaml", "ask: maybe", "ask: choice")
+    assert any("texts.pause_bad: required text is missing" in e for e in errors_of(copy))
+
+
+def test_bad_regular_expression_in_safety(copy: Path) -> None:
+    edit(copy / "safety.yaml", "  - '\\bsuicid'", "  - '\\bsuicid('")
+    assert any("safety.yaml:" in e and "invalid regular expression" in e
+               for e in errors_of(copy))
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    done = check(tmp_path / "nope")
+    assert done.returncode == 1 and "content folder not found" in done.stderr
