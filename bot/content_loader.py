@@ -69,6 +69,7 @@ class Content:
     nudges: NudgesFile
     safety: SafetyFile
     templates: dict[str, Template] = field(default_factory=dict)
+    origins: dict[str, tuple[str, int | None, str]] = field(default_factory=dict)
     conditions: dict[str, Callable[..., Any]] = field(default_factory=dict)
     safety_patterns: list[re.Pattern[str]] = field(default_factory=list)
     ordinary_patterns: list[re.Pattern[str]] = field(default_factory=list)
@@ -123,12 +124,14 @@ class _Loader:
         self, content: Content, key: str, source: str, file: str, doc: LinedYaml | None,
         path: tuple[str | int, ...], *, prose: bool = True,
     ) -> None:
+        base = doc.line_of(path) if doc else None
+        dotted = ".".join(map(str, path))
         try:
             content.templates[key] = compile_template(source, prose=prose)
+            content.origins[key] = (file, base, dotted)
         except TemplateSyntaxError as exc:
-            base = doc.line_of(path) if doc else None
             line = base + (exc.lineno or 1) if base else exc.lineno
-            self.fail(file, line, ".".join(map(str, path)), f"template error: {exc.message}")
+            self.fail(file, line, dotted, f"template error: {exc.message}")
 
 
 def load_content(directory: Path | str, *, known_actions: Iterable[str] = ()) -> Content:
@@ -159,9 +162,25 @@ def load_content(directory: Path | str, *, known_actions: Iterable[str] = ()) ->
     _check_drafts(loader, content)
     _check_nudges(loader, content, nudges_doc)
     _check_safety(loader, content, safety_doc)
+    if not loader.errors:
+        _check_renders(loader, content)
     if loader.errors:
         raise ContentErrors(loader.errors)
     return content
+
+
+def _check_renders(loader: _Loader, content: Content) -> None:
+    """Render every template once with sample data, so a misspelt variable is reported
+    now, with its file, rather than as a broken message in front of a person."""
+    from bot.sample import sample_context
+
+    context = sample_context(content)
+    for key, template in content.templates.items():
+        try:
+            template.render(context)
+        except Exception as exc:  # any render failure is a content error
+            file, line, dotted = content.origins.get(key, (key, None, ""))
+            loader.fail(file, line, dotted, f"cannot be rendered: {exc}")
 
 
 def _check_coach(loader: _Loader, content: Content, doc: LinedYaml | None) -> None:
@@ -246,9 +265,9 @@ def _check_drafts(loader: _Loader, content: Content) -> None:
                 loader.fail(relative, None, "", f"cannot be read: {exc}")
                 continue
             try:
-                content.templates[f"draft:{channel}{variant}"] = compile_template(
-                    source, prose=False
-                )
+                key = f"draft:{channel}{variant}"
+                content.templates[key] = compile_template(source, prose=False)
+                content.origins[key] = (relative, None, "")
             except TemplateSyntaxError as exc:
                 loader.fail(relative, exc.lineno, "", f"template error: {exc.message}")
 

@@ -98,3 +98,10 @@ def test_bad_regular_expression_in_safety(copy: Path) -> None:
 def test_missing_folder(tmp_path: Path) -> None:
     done = check(tmp_path / "nope")
     assert done.returncode == 1 and "content folder not found" in done.stderr
+
+
+def test_misspelt_variable_is_caught_before_anyone_sees_it(copy: Path) -> None:
+    edit(copy / "nudges.yaml", "Your note to {{ contact_name }}", "Your note to {{ contact_nmae }}")
+    [error] = errors_of(copy)
+    assert error.startswith("nudges.yaml:19: kinds.followup_reminder.text: cannot be rendered")
+    assert "'contact_nmae' is undefined" in error

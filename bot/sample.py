@@ -1,0 +1,38 @@
+"""Sample data with every variable a template may use, for ``content check``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.context import build_context
+
+if TYPE_CHECKING:
+    from bot.content_loader import Content
+
+__all__ = ["sample_context"]
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def sample_context(content: Content) -> dict[str, Any]:
+    window = content.nudges.default_window.model_dump()
+    person = {"settings": {"timezone": "UTC", "window": window, "cadence": "regular"},
+              "display_name": "Sam Sample"}
+    case = {
+        "id": "c1", "company": "Acme", "role": "Analyst", "stage": "final round",
+        "date": "2026-11-26", "contact": "Dana Reyes", "contact_role": "recruiter",
+        "reason": "more experience", "channel": "email", "variant": "", "mood": "gutted",
+        "feedback": "solid, but", "improvements": ["practise SQL"], "cadence": "regular",
+        "sent_at": None, "progress": "logged",
+    }
+    item = {"when": "Mon 30 Nov, 09:00", "title": "Connect"}
+    return build_context(
+        person, case, now=NOW, upset_moods=content.coach.upset_moods,
+        upcoming=[item], cases=[case],
+        contacts=[{"name": "Dana Reyes", "role": "recruiter", "company": "Acme",
+                   "last_touch": "Mon 30 Nov, 09:00"}],
+        journal=[{"date": "2026-11-27", "company": "Acme", "text": "practise SQL"}],
+        held=False, name="dance", length=5000, limit=2000, value="soon",
+        until="2026-12-11", resources="- a helpline",
+    )
