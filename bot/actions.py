@@ -72,7 +72,7 @@ def _variant(name: str) -> Callable[[ActionScope], None]:
 
 
 def schedule_followup_reminder(scope: ActionScope) -> None:
-    scope.planner.cancel(scope.person, scope.case, "followup_reminder")
+    scope.planner.cancel(scope.person, case=scope.case, kind="followup_reminder")
     scope.planner.plan_after(scope.person, scope.case, "followup_reminder",
                              days=scope.content.nudges.followup.reminder_after_days)
 
@@ -81,7 +81,7 @@ def mark_sent(scope: ActionScope) -> None:
     case = scope.case
     case["sent_at"] = scope.now_iso()
     case["touches"].append({"at": case["sent_at"], "what": f"follow-up sent ({case['channel']})"})
-    scope.planner.cancel(scope.person, case, "followup_reminder")
+    scope.planner.cancel(scope.person, case=case, kind="followup_reminder")
     scope.planner.plan_after_business_days(
         scope.person, case, "heard_back",
         days=scope.content.nudges.followup.heard_back_after_business_days,

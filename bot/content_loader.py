@@ -11,13 +11,20 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import yaml
 from jinja2 import TemplateSyntaxError
 from pydantic import BaseModel, ValidationError
 
-from bot.content_schema import CoachFile, FlowFile, NudgesFile, SafetyFile, StepSpec
+from bot.content_schema import (
+    CoachFile,
+    FlowFile,
+    NudgeAnswer,
+    NudgesFile,
+    SafetyFile,
+    StepSpec,
+)
 from bot.templates import Template, compile_condition, compile_template
 from bot.yaml_lines import LinedYaml, load_yaml_with_lines
 
@@ -35,6 +42,7 @@ REQUIRED_TEXTS = (
 )
 REQUIRED_LABELS = ("forget_yes", "forget_no", "menu_new", "menu_status", "menu_feedback")
 REQUIRED_NUDGE_KINDS = ("cooldown", "followup_reminder", "heard_back")
+NudgeAnswerNames = get_args(NudgeAnswer)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -284,12 +292,28 @@ def _check_nudges(loader: _Loader, content: Content, doc: LinedYaml | None) -> N
             if source is not None:
                 loader.template(content, f"nudge:{kind}:{part}", source, "nudges.yaml", doc,
                                 ("kinds", kind, part), prose=part != "draft")
+    for name, source in spec.answers.items():
+        loader.template(content, f"nudge_answer:{name}", source, "nudges.yaml", doc,
+                        ("answers", name))
+    missing = set(NudgeAnswerNames) - set(spec.answers)
+    for name in sorted(missing):
+        loader.fail("nudges.yaml", doc.line_of(("answers",)) if doc else None,
+                    f"answers.{name}", "required answer is missing")
+    used = set(spec.standard_buttons) | {b for k in spec.kinds.values() for b in k.extra_buttons}
+    for name in sorted(used - set(spec.buttons)):
+        loader.fail("nudges.yaml", doc.line_of(("buttons",)) if doc else None,
+                    f"buttons.{name}", "button is used but has no label")
     for cadence, cadence_spec in spec.cadences.items():
-        for index, item in enumerate(cadence_spec.schedule):
-            if item.kind not in spec.kinds:
-                path = ("cadences", cadence, "schedule", index, "kind")
+        uses: list[tuple[tuple[str | int, ...], str]] = [
+            (("cadences", cadence, "schedule", index, "kind"), item.kind)
+            for index, item in enumerate(cadence_spec.schedule)
+        ]
+        if cadence_spec.repeat is not None:
+            uses.append((("cadences", cadence, "repeat", "kind"), cadence_spec.repeat.kind))
+        for path, kind in uses:
+            if kind not in spec.kinds:
                 loader.fail("nudges.yaml", doc.line_of(path) if doc else None,
-                            ".".join(map(str, path)), f"unknown nudge kind {item.kind!r}")
+                            ".".join(map(str, path)), f"unknown nudge kind {kind!r}")
     if spec.default_cadence not in spec.cadences:
         loader.fail("nudges.yaml", doc.line_of(("default_cadence",)) if doc else None,
                     "default_cadence", f"no cadence {spec.default_cadence!r}")

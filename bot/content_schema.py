@@ -77,10 +77,21 @@ class WindowSpec(_Strict):
     days: list[Weekday] = Field(min_length=1)
 
 
+NudgeButton = Literal[
+    "continue", "show_draft", "feedback", "done", "outcome", "snooze_tomorrow", "snooze_week",
+    "skip", "stop_contact", "stop_all",
+]
+NudgeAnswer = Literal[
+    "done", "snoozed", "skipped", "stopped_contact", "stopped_all", "pick_outcome", "outcome",
+    "already_handled",
+]
+
+
 class NudgeKindSpec(_Strict):
     title: str
     text: str
     draft: str | None = None
+    extra_buttons: list[NudgeButton] = Field(default_factory=list)
 
 
 class ScheduleItem(_Strict):
@@ -88,9 +99,15 @@ class ScheduleItem(_Strict):
     kind: str
 
 
+class RepeatSpec(_Strict):
+    every_days: int = Field(ge=1, le=3650)
+    kind: str
+
+
 class CadenceSpec(_Strict):
     label: str
     schedule: list[ScheduleItem]
+    repeat: RepeatSpec | None = None
 
 
 class FollowupTiming(_Strict):
@@ -103,6 +120,10 @@ class NudgesFile(_Strict):
     default_window: WindowSpec
     default_timezone: str
     default_cadence: str
+    buttons: dict[NudgeButton, str]
+    standard_buttons: list[NudgeButton]
+    outcomes: dict[str, str] = Field(min_length=1)
+    answers: dict[NudgeAnswer, str]
     kinds: dict[str, NudgeKindSpec]
     followup: FollowupTiming
     cadences: dict[str, CadenceSpec]

@@ -18,6 +18,8 @@ from bot.content_loader import Content
 from bot.flow_runner import FlowRunner
 from bot.interfaces import Clock, CorruptRecordError, Record, Store, StoreError
 from bot.messages import Choice, Command, Input, Option, Reply, Text, UserRef
+from bot.nudge_book import NudgeBook
+from bot.nudge_messages import NUDGE_PREFIX, NudgeActions
 from bot.nudge_plan import NudgePlanner
 from bot.overview import export_file, overview_text
 from bot.parsers import parse_timezone
@@ -51,7 +53,10 @@ class Coach:
         self.content = content
         self.clock = clock
         self.people = PersonRepo(store=store, content=content, clock=clock)
-        self.planner = NudgePlanner(store=store, content=content, clock=clock)
+        self.nudge_book = NudgeBook(store)
+        self.planner = NudgePlanner(book=self.nudge_book, content=content, clock=clock)
+        self.nudge_actions = NudgeActions(content=content, clock=clock, book=self.nudge_book,
+                                          planner=self.planner)
         self.flows = FlowRunner(content=content, clock=clock, planner=self.planner)
         self.safety = SafetyCheck(content)
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -60,6 +65,10 @@ class Coach:
     def _lock_for(self, user: UserRef) -> threading.Lock:
         with self._locks_guard:
             return self._locks[user.key]
+
+    def person_lock(self, user: UserRef) -> threading.Lock:
+        """The lock that orders every change to one person (turns, nudge dispatch)."""
+        return self._lock_for(user)
 
     # -- public API -----------------------------------------------------------------
 
@@ -294,6 +303,22 @@ class Coach:
                 for c in cases[-25:]
             )))
 
+    def _nudge_follow_up(self, person: Record, follow_up: str, replies: list[Reply]) -> None:
+        """Buttons on a check-in that lead back into a conversation about its case."""
+        action, _, case_id = follow_up.partition(":")
+        case = case_by_id(person, case_id)
+        if case is None:
+            replies.append(Reply(self.content.text("stale_choice")))
+        elif action == "feedback":
+            self._open_feedback(person, case, replies)
+        elif action == "show_draft":
+            self._park_current(person)
+            self.flows.start_flow(person, "followup", "draft", case["id"], replies)
+        elif person.get("flow") is not None:
+            self.flows.resume(person, replies)
+        else:
+            self._start(person, replies)
+
     def _open_feedback(self, person: Record, case: Record, replies: list[Reply]) -> None:
         self._park_current(person)
         self.flows.start_flow(person, "followup", "feedback_text", case["id"], replies)
@@ -309,6 +334,12 @@ class Coach:
             return True
         if event.value == FORGET_NO:
             replies.append(Reply(self.content.text("forget_kept")))
+            return False
+        if event.value.startswith(NUDGE_PREFIX):
+            pressed, follow_up = self.nudge_actions.press(person, event.value)
+            replies.extend(pressed)
+            if follow_up is not None:
+                self._nudge_follow_up(person, follow_up, replies)
             return False
         if event.value.startswith(MENU_PREFIX):
             command = Command(event.value.removeprefix(MENU_PREFIX))

@@ -8,11 +8,22 @@ a new backend only has to move JSON documents by key.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-__all__ = ["Clock", "CorruptRecordError", "Record", "Store", "StoreError"]
+if TYPE_CHECKING:
+    from bot.messages import Reply, UserRef
+
+__all__ = [
+    "Clock",
+    "CorruptRecordError",
+    "DeliveryError",
+    "NudgeSender",
+    "Record",
+    "Store",
+    "StoreError",
+]
 
 Record = dict[str, Any]
 
@@ -86,3 +97,31 @@ class Clock(Protocol):
     """What time it is, always timezone-aware UTC. Injected so tests move time, not sleep."""
 
     def now(self) -> datetime: ...
+
+
+class DeliveryError(Exception):
+    """A platform refused a message. ``retryable`` says whether trying later can help:
+    closed DMs or a revoked token may be fixed; a user who left the workspace will not be.
+    """
+
+    def __init__(self, reason: str, *, retryable: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+class NudgeSender(Protocol):
+    """How the dispatcher reaches people on one platform; adapters implement it."""
+
+    platform: str
+
+    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str) -> None:
+        """Send a nudge to the person's DM, tagged with ``nudge_id`` where the platform
+        allows (Slack message metadata, a Discord nonce).
+
+        :raises DeliveryError: the platform refused it.
+        """
+
+    async def was_delivered(self, user: UserRef, nudge_id: str) -> bool | None:
+        """Whether a message tagged ``nudge_id`` already reached the person; ``None``
+        when the platform offers no way to tell."""

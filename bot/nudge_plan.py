@@ -12,12 +12,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.content_loader import Content
-from bot.interfaces import Clock, Record, Store
+from bot.interfaces import Clock, Record
+from bot.nudge_book import NudgeBook
 from bot.parsers import WEEKDAYS
+from bot.people import person_key
 
 __all__ = ["NudgePlanner", "local_today", "window_start_utc"]
 
-NUDGES = "nudges"
+NUDGES = "nudges"  # re-exported for callers that read nudge records directly
 
 
 def local_today(person: Record, clock: Clock) -> date:
@@ -46,29 +48,33 @@ def add_business_days(start: date, days: int) -> date:
 
 
 class NudgePlanner:
-    def __init__(self, *, store: Store, content: Content, clock: Clock) -> None:
-        self._store = store
+    def __init__(self, *, book: NudgeBook, content: Content, clock: Clock) -> None:
+        self._book = book
         self._content = content
         self._clock = clock
 
-    def plan(self, person: Record, case: Record, kind: str, *, on: date) -> Record:
+    def plan(self, person: Record, case: Record, kind: str, *, on: date,
+             sequence: int | None = None) -> Record:
         """Store a nudge of ``kind`` for ``case`` due at the start of the window on ``on``."""
         nudge: Record = {
             "id": uuid.uuid4().hex,
-            "user": _user_key(person),
+            "user": person_key(person),
             "case": case["id"],
             "kind": kind,
             "due_at": window_start_utc(person, on).isoformat(),
             "state": "planned",
             "attempts": 0,
+            "sequence": sequence,
             "created_at": self._clock.now().isoformat(),
         }
-        self._store.write(NUDGES, nudge["id"], nudge)
+        self._book.add(nudge)
         person["nudge_ids"].append(nudge["id"])
         return nudge
 
-    def plan_after(self, person: Record, case: Record, kind: str, *, days: int) -> Record:
-        return self.plan(person, case, kind, on=local_today(person, self._clock) + timedelta(days))
+    def plan_after(self, person: Record, case: Record, kind: str, *, days: int,
+                   sequence: int | None = None) -> Record:
+        day = local_today(person, self._clock) + timedelta(days)
+        return self.plan(person, case, kind, on=day, sequence=sequence)
 
     def plan_after_business_days(
         self, person: Record, case: Record, kind: str, *, days: int
@@ -77,23 +83,39 @@ class NudgePlanner:
         return self.plan(person, case, kind, on=day)
 
     def plan_cadence(self, person: Record, case: Record, cadence: str) -> list[Record]:
+        """Every check-in the cadence implies, stored now so the plan is visible at once."""
         spec = self._content.nudges.cadences[cadence]
-        return [self.plan_after(person, case, item.kind, days=item.after_days)
-                for item in spec.schedule]
+        return [self.plan_after(person, case, item.kind, days=item.after_days, sequence=index)
+                for index, item in enumerate(spec.schedule)]
 
-    def cancel(self, person: Record, case: Record, kind: str) -> int:
-        """Cancel planned nudges of one kind for one case (e.g. the reminder, once sent)."""
+    def plan_follow_on(self, person: Record, case: Record) -> Record | None:
+        """After the last planned networking check-in, keep the relationship warm: plan
+        the cadence's repeating check-in, unless the person stopped this contact."""
+        cadence = case.get("cadence") or person["settings"]["cadence"]
+        spec = self._content.nudges.cadences.get(cadence)
+        if spec is None or spec.repeat is None or case.get("nudges_stopped"):
+            return None
+        if any(n["case"] == case["id"] and n["state"] == "planned"
+               for n in self.of_person(person)):
+            return None
+        return self.plan_after(person, case, spec.repeat.kind, days=spec.repeat.every_days)
+
+    def of_person(self, person: Record) -> list[Record]:
+        found = (self._book.get(nudge_id) for nudge_id in person.get("nudge_ids", []))
+        return [nudge for nudge in found if nudge is not None]
+
+    def cancel(self, person: Record, *, case: Record | None = None,
+               kind: str | None = None) -> int:
+        """Cancel planned nudges, optionally only one case's or one kind's."""
         cancelled = 0
-        for nudge_id in person["nudge_ids"]:
-            nudge = self._store.read(NUDGES, nudge_id)
-            if (nudge and nudge["case"] == case["id"] and nudge["kind"] == kind
-                    and nudge["state"] == "planned"):
-                nudge["state"] = "cancelled"
-                self._store.write(NUDGES, nudge_id, nudge)
-                cancelled += 1
+        for nudge in self.of_person(person):
+            if nudge["state"] != "planned":
+                continue
+            if case is not None and nudge["case"] != case["id"]:
+                continue
+            if kind is not None and nudge["kind"] != kind:
+                continue
+            nudge["state"] = "cancelled"
+            self._book.save(nudge)
+            cancelled += 1
         return cancelled
-
-
-def _user_key(person: Record) -> str:
-    user = person["user"]
-    return f"{user['platform']}:{user['workspace']}:{user['id']}"

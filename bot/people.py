@@ -14,7 +14,7 @@ from bot.content_loader import Content
 from bot.interfaces import Clock, Record, Store
 from bot.messages import UserRef
 
-__all__ = ["PEOPLE", "PersonRepo", "active_case", "case_by_id", "new_case"]
+__all__ = ["PEOPLE", "PersonRepo", "active_case", "case_by_id", "new_case", "person_key"]
 
 PEOPLE = "people"
 NUDGES = "nudges"
@@ -65,7 +65,8 @@ class PersonRepo:
         return [nudge for nudge in found if nudge is not None]
 
     def forget(self, user: UserRef, person: Record | None) -> None:
-        """Delete the person and every nudge that belongs to them."""
+        """Delete the person and every nudge that belongs to them (their entries in the
+        per-day index are dropped by the dispatcher when it next passes those days)."""
         for nudge_id in (person or {}).get("nudge_ids", []):
             self._store.delete(NUDGES, nudge_id)
         self._store.delete(PEOPLE, user.key)
@@ -105,3 +106,9 @@ def case_by_id(person: Record, case_id: str | None) -> Record | None:
 def active_case(person: Record) -> Record | None:
     flow: dict[str, Any] | None = person.get("flow")
     return case_by_id(person, flow.get("case")) if flow else None
+
+
+def person_key(person: Record) -> str:
+    """The storage key of a loaded person record (the same as :attr:`UserRef.key`)."""
+    user = person["user"]
+    return f"{user['platform']}:{user['workspace']}:{user['id']}"

@@ -34,5 +34,6 @@ def sample_context(content: Content) -> dict[str, Any]:
                    "last_touch": "Mon 30 Nov, 09:00"}],
         journal=[{"date": "2026-11-27", "company": "Acme", "text": "practise SQL"}],
         held=False, name="dance", length=5000, limit=2000, value="soon",
-        until="2026-12-11", resources="- a helpline",
+        until="2026-12-11", resources="- a helpline", next_when="Mon 30 Nov, 09:00",
+        outcome="offer",
     )

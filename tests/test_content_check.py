@@ -103,5 +103,7 @@ def test_missing_folder(tmp_path: Path) -> None:
 def test_misspelt_variable_is_caught_before_anyone_sees_it(copy: Path) -> None:
     edit(copy / "nudges.yaml", "Your note to {{ contact_name }}", "Your note to {{ contact_nmae }}")
     [error] = errors_of(copy)
-    assert error.startswith("nudges.yaml:19: kinds.followup_reminder.text: cannot be rendered")
+    lines = (copy / "nudges.yaml").read_text().splitlines()
+    text_line = next(n for n, t in enumerate(lines, 1) if "contact_nmae" in t) - 1  # "text: |"
+    assert error.startswith(f"nudges.yaml:{text_line}: kinds.followup_reminder.text: cannot be")
     assert "'contact_nmae' is undefined" in error

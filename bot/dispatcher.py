@@ -1,0 +1,187 @@
+"""Deliver due nudges once, inside each person's window, whatever crashes in between.
+
+The store is the truth (APScheduler only wakes us; see :mod:`bot.scheduler`). For each
+due nudge: check the person (held, outside their hours, already nudged today), *claim*
+it (state ``claimed``, written), send it, then mark it ``sent``. A crash between claim
+and mark leaves a claimed nudge; the next dispatcher asks the platform whether the
+message arrived (Slack metadata, Discord nonce) and only resends when it did not, or,
+where the platform cannot tell, resends that one nudge at most once more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.engine import Coach
+from bot.interfaces import DeliveryError, NudgeSender, Record
+from bot.messages import Reply, UserRef
+from bot.nudge_messages import nudge_reply
+from bot.overview import is_held
+from bot.people import case_by_id
+
+__all__ = ["DispatchReport", "NudgeDispatcher"]
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS = (timedelta(hours=1), timedelta(hours=4), timedelta(days=1), timedelta(days=3))
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+
+
+@dataclass
+class DispatchReport:
+    """What one pass did, for logs, ``send-due`` output and metrics."""
+
+    sent: int = 0
+    recovered: int = 0
+    held: int = 0
+    waiting: int = 0
+    retrying: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    no_sender: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"{name}={value}" for name, value in vars(self).items()
+                 if isinstance(value, int) and value]
+        return ", ".join(parts) or "nothing due"
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    user: UserRef
+    nudge: Record
+    replies: list[Reply]
+    in_doubt: bool
+
+
+class NudgeDispatcher:
+    """One pass at a time per process (the scheduler runs it with ``max_instances=1``)."""
+
+    def __init__(self, *, coach: Coach, senders: Mapping[str, NudgeSender],
+                 claim_timeout: timedelta = timedelta(minutes=2)) -> None:
+        self._coach = coach
+        self._senders = dict(senders)
+        self._claim_timeout = claim_timeout
+        self.instance = uuid.uuid4().hex[:12]
+
+    async def send_due(self, *, only_user: UserRef | None = None) -> DispatchReport:
+        report = DispatchReport()
+        now = self._coach.clock.now()
+        due = await asyncio.to_thread(lambda: list(self._coach.nudge_book.due(now)))
+        for nudge in due:
+            if only_user is not None and nudge["user"] != only_user.key:
+                continue
+            try:
+                await self._one(nudge["id"], UserRef.from_key(nudge["user"]), report)
+            except Exception as exc:  # one bad record must not stop everyone else's nudges
+                log.exception("nudge %s could not be dispatched", nudge["id"])
+                report.errors.append(f"{nudge['id']}: {exc!r}")
+        return report
+
+    async def _one(self, nudge_id: str, user: UserRef, report: DispatchReport) -> None:
+        sender = self._senders.get(user.platform)
+        if sender is None:
+            report.no_sender += 1
+            return
+        claimed = await asyncio.to_thread(self._claim, nudge_id, user, report)
+        if claimed is None:
+            return
+        if claimed.in_doubt:
+            delivered = await sender.was_delivered(user, nudge_id)
+            if delivered:
+                await asyncio.to_thread(self._finish, claimed, None)
+                report.recovered += 1
+                return
+        try:
+            await sender.deliver(user, claimed.replies, nudge_id=nudge_id)
+        except DeliveryError as exc:
+            log.warning("nudge %s to %s not delivered: %s", nudge_id, user.workspace, exc.reason)
+            outcome = await asyncio.to_thread(self._finish, claimed, exc)
+            if outcome == "failed":
+                report.failed += 1
+            else:
+                report.retrying += 1
+            return
+        await asyncio.to_thread(self._finish, claimed, None)
+        report.sent += 1
+
+    # -- the synchronous, locked parts ------------------------------------------------
+
+    def _claim(self, nudge_id: str, user: UserRef, report: DispatchReport) -> _Claimed | None:
+        coach = self._coach
+        now = coach.clock.now()
+        with coach.person_lock(user):
+            nudge = coach.nudge_book.get(nudge_id)
+            if nudge is None or nudge["state"] not in ("planned", "claimed"):
+                return None
+            in_doubt = nudge["state"] == "claimed"
+            if in_doubt and not self._claim_expired(nudge, now):
+                return None  # another dispatcher is sending it right now
+            person = coach.people.load(user)
+            case = case_by_id(person, nudge["case"]) if person else None
+            if person is None or case is None or case.get("nudges_stopped"):
+                nudge["state"] = "cancelled"
+                coach.nudge_book.save(nudge)
+                report.cancelled += 1
+                return None
+            if is_held(person, now):
+                report.held += 1
+                return None
+            local = now.astimezone(ZoneInfo(person["settings"]["timezone"]))
+            nudged_today = person.get("last_nudge_day") == local.date().isoformat()
+            if not _inside_window(person, local) or (nudged_today and not in_doubt):
+                report.waiting += 1
+                return None
+            nudge.update(state="claimed", claimed_at=now.isoformat(), claimed_by=self.instance,
+                         attempts=nudge.get("attempts", 0) + 1)
+            coach.nudge_book.save(nudge)
+            person["last_nudge_day"] = local.date().isoformat()
+            coach.people.save(user, person)
+            reply = nudge_reply(person, nudge, content=coach.content, clock=coach.clock)
+        return _Claimed(user=user, nudge=nudge, replies=[reply], in_doubt=in_doubt)
+
+    def _claim_expired(self, nudge: Record, now: datetime) -> bool:
+        if nudge.get("claimed_by") == self.instance:
+            return False
+        claimed_at = datetime.fromisoformat(nudge["claimed_at"])
+        return now - claimed_at >= self._claim_timeout
+
+    def _finish(self, claimed: _Claimed, error: DeliveryError | None) -> str:
+        coach = self._coach
+        now = coach.clock.now()
+        with coach.person_lock(claimed.user):
+            nudge = coach.nudge_book.get(claimed.nudge["id"]) or claimed.nudge
+            if error is None:
+                nudge.update(state="sent", sent_at=now.isoformat(), last_error=None)
+            elif error.retryable and nudge.get("attempts", 1) < MAX_ATTEMPTS:
+                delay = RETRY_DELAYS[min(nudge.get("attempts", 1), MAX_ATTEMPTS - 1) - 1]
+                nudge.update(state="planned", retry_at=(now + delay).isoformat(),
+                             last_error=error.reason, claimed_by=None)
+            else:
+                nudge.update(state="failed", last_error=error.reason, failed_at=now.isoformat())
+            coach.nudge_book.save(nudge)
+            if error is not None:
+                self._give_the_day_back(claimed.user)
+            return str(nudge["state"])
+
+    def _give_the_day_back(self, user: UserRef) -> None:
+        """A nudge that did not arrive should not use up the person's one nudge a day."""
+        person = self._coach.people.load(user)
+        if person is not None and person.get("last_nudge_day"):
+            person["last_nudge_day"] = None
+            self._coach.people.save(user, person)
+
+
+def _inside_window(person: Record, local: datetime) -> bool:
+    window = person["settings"]["window"]
+    start = time.fromisoformat(window["start"])
+    end = time.fromisoformat(window["end"])
+    weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[local.weekday()]
+    return weekday in window["days"] and start <= local.time().replace(tzinfo=None) < end
