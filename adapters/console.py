@@ -7,14 +7,17 @@ and starting again resumes at the same question.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import textwrap
+from collections.abc import Sequence
 from typing import TextIO
 
+from bot.dispatcher import NudgeDispatcher
 from bot.engine import Coach
 from bot.messages import Choice, Command, Option, Reply, Text, UserRef
 
-__all__ = ["ConsoleAdapter", "render_reply"]
+__all__ = ["ConsoleAdapter", "ConsoleSender", "render_reply"]
 
 RULE = "-" * 60
 
@@ -37,6 +40,25 @@ def render_reply(reply: Reply, *, width: int = 78) -> str:
     if reply.options:
         parts.append("\n".join(f"  {i}. {o.label}" for i, o in enumerate(reply.options, 1)))
     return "\n\n".join(p for p in parts if p)
+
+
+class ConsoleSender:
+    """Nudges for a terminal user are shown when they next open the console.
+
+    A terminal cannot be asked afterwards what it showed, so ``was_delivered`` is
+    ``None``: a crash mid-delivery repeats that one nudge at most once.
+    """
+
+    platform = "console"
+
+    def __init__(self) -> None:
+        self.shown: list[Reply] = []
+
+    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str) -> None:
+        self.shown.extend(replies)
+
+    async def was_delivered(self, user: UserRef, nudge_id: str) -> bool | None:
+        return None
 
 
 class ConsoleAdapter:
@@ -65,9 +87,21 @@ class ConsoleAdapter:
             return Choice(self._options[int(value) - 1].value)
         return Text(line)
 
+    def _due_nudges(self) -> list[Reply]:
+        """Check-ins that fell due while the terminal was closed, delivered now."""
+        sender = ConsoleSender()
+        dispatcher = NudgeDispatcher(coach=self._coach, senders={"console": sender})
+        asyncio.run(dispatcher.send_due(only_user=self._user))
+        return sender.shown
+
     def run(self) -> None:
         self._out.write("notnow, in your terminal. Type 'help' for commands, 'quit' to leave.\n\n")
-        self._show(self._coach.handle(self._user, Command("start")))
+        nudges = self._due_nudges()
+        if nudges:
+            self._out.write("A check-in is due. (Type 'start' to pick up our conversation.)\n\n")
+            self._show(nudges)
+        else:
+            self._show(self._coach.handle(self._user, Command("start")))
         for line in self._in:
             if line.strip().lower() in ("quit", "exit"):
                 break

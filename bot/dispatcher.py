@@ -184,4 +184,6 @@ def _inside_window(person: Record, local: datetime) -> bool:
     start = time.fromisoformat(window["start"])
     end = time.fromisoformat(window["end"])
     weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[local.weekday()]
-    return weekday in window["days"] and start <= local.time().replace(tzinfo=None) < end
+    now = local.time().replace(tzinfo=None)
+    until_midnight = end == time(23, 59)  # "9-24" is stored as 23:59 and means midnight
+    return weekday in window["days"] and start <= now and (now < end or until_midnight)

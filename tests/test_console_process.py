@@ -125,3 +125,40 @@ def test_broken_content_is_a_clear_message_not_a_traceback(db: Path, tmp_path: P
     assert done.returncode == 2
     assert "content folder not found" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_due_check_ins_are_shown_when_the_console_opens(db: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.actions import ACTIONS
+    from bot.clock import ManualClock
+    from bot.content_loader import load_content
+    from bot.engine import Coach
+    from bot.messages import UserRef
+    from bot.settings import DEFAULT_CONTENT_DIR
+    from tests.conversation import Conversation, log_rejection
+
+    store = TinyDBStore(db)
+    past = ManualClock(datetime.now(UTC) - timedelta(days=30))
+    coach = Coach(store=store, clock=past,
+                  content=load_content(DEFAULT_CONTENT_DIR, known_actions=ACTIONS))
+    conv = Conversation(coach, UserRef("console", "local", "tester"))
+    conv.command("settings")
+    conv.pick("Check-in hours")
+    conv.send("0-24 every day")  # so the test does not depend on the hour it runs
+    conv.pick("Nothing")
+    log_rejection(conv)
+    conv.pick("Email")
+    conv.pick("later")
+    conv.pick("No reminders")
+    store.close()
+
+    console = ConsoleProcess(db)
+    assert "A check-in is due" in console.screen
+    assert "Follow-up to Dana Reyes not sent yet" in console.screen
+    screen = console.pick("Show me the draft")
+    assert "Email draft (copy from here)" in screen
+    console.close()
+    again = ConsoleProcess(db)  # one nudge a day, and this one was delivered
+    assert "A check-in is due" not in again.screen
+    again.close()
