@@ -69,15 +69,27 @@ class Store(ABC):
         """Remove a record; removing one that does not exist is not an error."""
 
     def add(self, namespace: str, key: str, record: Record) -> bool:
-        """Create a record only if the key is free; ``True`` if this call created it.
+        """Create a record only if the key is free; ``True`` if this call created it."""
+        return self.replace(namespace, key, record, expected=None)
 
-        The default is atomic within one process (backends serialise their writes);
-        a backend shared by several processes overrides it with its own atomic insert.
+    def replace(self, namespace: str, key: str, record: Record, *,
+                expected: Record | None) -> bool:
+        """Write only if the stored record still equals ``expected`` (``None``: absent).
+
+        This is how two processes sharing a backend avoid overwriting each other (a nudge
+        claimed twice, a turn saved over another). The default is atomic within one
+        process, because backends serialise their writes; a backend that several
+        processes share overrides it with one atomic statement.
         """
-        if self.read(namespace, key) is not None:
+        if self.read(namespace, key) != expected:
             return False
         self.write(namespace, key, record)
         return True
+
+    def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Record]:
+        """The records that exist among ``keys``; a backend may fetch them in one go."""
+        found = ((key, self.read(namespace, key)) for key in keys)
+        return {key: record for key, record in found if record is not None}
 
     @abstractmethod
     def keys(self, namespace: str) -> Iterator[str]:

@@ -18,6 +18,7 @@ from bot.messages import UserRef
 from bot.settings import DEFAULT_CONTENT_DIR
 from bot.storage import MemoryStore, TinyDBStore
 from tests.conversation import Conversation
+from tests.pg_server import PostgresServer, find_pg_bin
 
 REPO = Path(__file__).resolve().parent.parent
 START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # a Friday
@@ -47,9 +48,38 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
-@pytest.fixture(params=["memory", "tinydb"])
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the whole run (see tests/pg_server.py)."""
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql); .ci/run installs it")
+    server = PostgresServer(bin_dir).start()
+    yield server.url
+    server.stop()
+
+
+def fresh_postgres_store(url: str) -> Store:
+    """A PostgreSQL store on an emptied table: each test starts from nothing."""
+    import psycopg
+
+    from bot.storage.postgres import PostgresStore
+
+    store = PostgresStore(url)  # migrates, so the table exists
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("TRUNCATE notnow_records")
+    return store
+
+
+@pytest.fixture(params=["memory", "tinydb", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    backend: Store = MemoryStore() if request.param == "memory" else TinyDBStore(tmp_path / "db")
+    backend: Store
+    if request.param == "memory":
+        backend = MemoryStore()
+    elif request.param == "tinydb":
+        backend = TinyDBStore(tmp_path / "db")
+    else:
+        backend = fresh_postgres_store(request.getfixturevalue("postgres_url"))
     yield backend
     backend.close()
 

@@ -117,3 +117,21 @@ def test_leftover_temp_files_are_cleared_at_start(tmp_path: Path) -> None:
     store = TinyDBStore(tmp_path / "db")
     assert list((tmp_path / "db" / ".tmp").iterdir()) == []
     store.close()
+
+
+def test_replace_only_when_unchanged(store: Store) -> None:
+    store.write("nudges", "n1", {"state": "planned", "n": 1})
+    claimed = {"state": "claimed", "n": 1}
+    assert store.replace("nudges", "n1", claimed, expected={"state": "planned", "n": 1})
+    assert not store.replace("nudges", "n1", {"state": "claimed", "by": "other"},
+                             expected={"state": "planned", "n": 1})
+    assert store.read("nudges", "n1") == claimed
+    assert store.replace("nudges", "n2", {"new": True}, expected=None)
+    assert not store.replace("nudges", "n2", {"new": False}, expected=None)
+
+
+def test_read_many_returns_what_exists(store: Store) -> None:
+    for key in ("a", "b", "c"):
+        store.write("nudges", key, {"k": key})
+    assert store.read_many("nudges", ["a", "c", "zzz"]) == {"a": {"k": "a"}, "c": {"k": "c"}}
+    assert store.read_many("nudges", []) == {}

@@ -1,4 +1,5 @@
-"""Pick a store from ``NOTNOW_DB``: a folder path means TinyDB, ``memory://`` a dict."""
+"""Pick a store from ``NOTNOW_DB``: a folder path means TinyDB, ``postgresql://...``
+PostgreSQL, ``memory://`` a dict."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ def open_store(url: str, *, read_only: bool = False) -> Store:
     if url.startswith("memory://"):
         return MemoryStore()
     if url.startswith(("postgresql://", "postgres://")):
-        raise NotImplementedError("the PostgreSQL backend is not built yet")
+        from bot.storage.postgres import PostgresStore  # psycopg is an optional extra
+
+        return PostgresStore(url)
     path = url.removeprefix("tinydb://")
     return TinyDBStore(path, read_only=read_only)

@@ -28,9 +28,10 @@ class MemoryStore(Store):
         with self._lock:
             self._data.setdefault(namespace, {})[key] = copy.deepcopy(record)
 
-    def add(self, namespace: str, key: str, record: Record) -> bool:
+    def replace(self, namespace: str, key: str, record: Record, *,
+                expected: Record | None) -> bool:
         with self._lock:
-            return super().add(namespace, key, record)
+            return super().replace(namespace, key, record, expected=expected)
 
     def delete(self, namespace: str, key: str) -> None:
         with self._lock:

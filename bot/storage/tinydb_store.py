@@ -128,12 +128,12 @@ class TinyDBStore(Store):
             except OSError as exc:
                 raise StoreError(f"could not write {namespace}/{key}: {exc}") from exc
 
-    def add(self, namespace: str, key: str, record: Record) -> bool:
+    def replace(self, namespace: str, key: str, record: Record, *,
+                expected: Record | None) -> bool:
         with self._lock:
-            if self._path(namespace, key).exists():
-                return False
-            self.write(namespace, key, record)
-            return True
+            if expected is None and self._path(namespace, key).exists():
+                return False  # cheaper than parsing it
+            return super().replace(namespace, key, record, expected=expected)
 
     def delete(self, namespace: str, key: str) -> None:
         self._check_writable()
