@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import logging
 import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from bot.content_loader import ContentErrors
-from bot.interfaces import StoreError
+from bot.interfaces import Clock, StoreError
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.engine import Coach
 
 __all__ = ["main"]
 
@@ -19,16 +25,16 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"notnow: {message}", err=True)
     sys.exit(2)
 
 
-def _coach(settings: Settings):  # type: ignore[no-untyped-def]
+def _coach(settings: Settings, *, clock: Clock | None = None) -> Coach:
     from bot.app import build_coach
 
     try:
-        return build_coach(settings)
+        return build_coach(settings, clock=clock)
     except ContentErrors as exc:
         _fail(f"the content in {settings.content_dir} has problems:\n{exc}")
     except StoreError as exc:
@@ -62,6 +68,19 @@ def console(user: str | None) -> None:
         coach.store.close()
 
 
+@main.command()
+@click.option("--sync", is_flag=True, help="Re-register /notnow with Discord even if unchanged.")
+def discord(sync: bool) -> None:
+    """Run the Discord bot (DISCORD_TOKEN) with the nudge scheduler."""
+    settings = _settings()
+    if not settings.discord_token:
+        _fail("set DISCORD_TOKEN (see deploy/discord-howto.md)")
+    from adapters.serve import serve
+
+    asyncio.run(serve(settings, _coach(settings), slack=False, discord=True,
+                      discord_sync=sync))
+
+
 @main.group()
 def content() -> None:
     """Work with the coaching content."""
@@ -88,6 +107,35 @@ def content_check() -> None:
 @main.group()
 def nudges() -> None:
     """Inspect and send scheduled check-ins."""
+
+
+@nudges.command("send-due")
+@click.option("--now", "now_text", default=None, metavar="ISO-8601",
+              help="Dispatch as if it were this moment (default: now).")
+def nudges_send_due(now_text: str | None) -> None:
+    """Send every nudge due now, once, then exit (for cron, and for tests)."""
+    from bot.clock import ManualClock, SystemClock
+
+    clock: ManualClock | SystemClock = SystemClock()
+    if now_text:
+        try:
+            when = datetime.fromisoformat(now_text)
+        except ValueError:
+            _fail(f"--now {now_text!r} is not an ISO-8601 time, e.g. 2026-12-01T09:30:00+00:00")
+        clock = ManualClock(when if when.tzinfo else when.replace(tzinfo=UTC))
+    settings = _settings()
+    coach = _coach(settings, clock=clock)
+    from adapters.serve import send_due_once
+
+    try:
+        report = asyncio.run(send_due_once(settings, coach))
+    finally:
+        coach.store.close()
+    click.echo(report.summary())
+    for error in report.errors:
+        click.echo(f"  error: {error}", err=True)
+    if report.errors:
+        sys.exit(1)
 
 
 @nudges.command("list")

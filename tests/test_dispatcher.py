@@ -279,5 +279,5 @@ async def test_the_scheduler_wakes_the_dispatcher(
         scheduler.wake()
         await asyncio.wait_for(scheduler.wait_for_pass(after=1), timeout=30)
     finally:
-        scheduler.shutdown()
+        await scheduler.stop()
     assert len(sender.sent) == 2

@@ -1,0 +1,131 @@
+"""The Discord client: slash command, DM messages and clicks in, coach replies out.
+
+Every exchange follows the same shape: acknowledge Discord within its 3-second window
+first (defer, or update the clicked message), then run the engine off the event loop,
+then send what it said to the person's DMs. Conversations live in DMs so they stay
+private; in a server the only visible trace is an ephemeral "check your DMs".
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord.commands import notnow_group, sync_if_changed
+from adapters.discord.delivery import NO_MENTIONS, DMClosedError, send_replies, send_to_dm
+from adapters.discord.hardening import guard_gateway
+from adapters.discord.render import chosen_note
+from adapters.discord.turns import TurnLocks, take_turn
+from adapters.discord.views import ChoiceButton, ChoiceMenu
+from bot.engine import Coach
+from bot.messages import Choice, Command, Text
+
+__all__ = ["CHECK_DMS", "DMS_CLOSED_HELP", "NotnowClient", "intents"]
+
+log = logging.getLogger(__name__)
+
+CHECK_DMS = "Check your DMs: I've continued there, just between us."
+DMS_CLOSED_HELP = (
+    "I couldn't send you a direct message, and our conversation happens there.\n"
+    "To let me: click this server's name (on mobile, long-press its icon) → "
+    '**Privacy Settings** → turn on **Direct Messages** ("Allow direct messages from '
+    'server members"). Then run `/notnow start` again.'
+)
+SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again in a moment."
+_TEXT_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+
+
+def intents() -> discord.Intents:
+    """No privileged intents: DM content reaches a bot without the message content intent."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    chosen.dm_messages = True
+    return chosen
+
+
+class NotnowClient(discord.AutoShardedClient):
+    """Sharded so one process follows Discord's recommended shard count as it grows."""
+
+    def __init__(self, coach: Coach, *, sync: bool = False) -> None:
+        super().__init__(intents=intents(), allowed_mentions=NO_MENTIONS, max_messages=None)
+        self.coach = coach
+        self.force_sync = sync
+        self.tree: app_commands.CommandTree[NotnowClient] = app_commands.CommandTree(self)
+        self.tree.add_command(notnow_group(self.run_command))
+        self._turns = TurnLocks()
+        guard_gateway(self)
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(ChoiceButton, ChoiceMenu)
+        try:
+            await sync_if_changed(self.tree, force=self.force_sync)
+        except discord.HTTPException:
+            log.exception("Could not sync the /notnow command; keeping what Discord has")
+
+    # -- slash command ------------------------------------------------------------------
+
+    async def run_command(self, interaction: discord.Interaction[Any], name: str) -> None:
+        """``/notnow <name>``: answered in place in a DM, via the person's DMs in a server."""
+        in_dm = interaction.guild_id is None
+        await interaction.response.defer(ephemeral=not in_dm, thinking=True)
+        user = interaction.user
+        try:
+            async with self._turns.hold(user):
+                replies = await take_turn(self.coach, user, Command(name))
+                if in_dm:
+                    await send_replies(interaction.followup, replies)
+                    return
+                channel = await self.create_dm(user)
+                await send_to_dm(channel, replies, str(user.id))
+            await self._whisper(interaction, CHECK_DMS)
+        except DMClosedError:
+            await self._whisper(interaction, DMS_CLOSED_HELP)
+        except Exception:
+            log.exception("/notnow %s failed", name)
+            await self._whisper(interaction, SOMETHING_WENT_WRONG)
+
+    async def _whisper(self, interaction: discord.Interaction[Any], text: str) -> None:
+        """An ephemeral followup; a failure here is logged, there is no one else to tell."""
+        try:
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.exception("Could not send an ephemeral followup")
+
+    # -- DM messages ----------------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.guild is not None or message.author.bot or message.type not in _TEXT_TYPES:
+            return
+        if not message.content.strip():
+            return
+        async with self._turns.hold(message.author):
+            replies = await take_turn(self.coach, message.author, Text(message.content))
+            try:
+                await send_to_dm(message.channel, replies, str(message.author.id))
+            except DMClosedError:
+                log.info("Discord user %s closed their DMs mid-conversation", message.author.id)
+
+    # -- buttons and menus -------------------------------------------------------------
+
+    async def on_notnow_choice(
+        self, interaction: discord.Interaction[Any], value: str, label: str
+    ) -> None:
+        """A pick: take the buttons off the clicked message, say what was chosen, go on."""
+        content = interaction.message.content if interaction.message else ""
+        try:
+            await interaction.response.edit_message(content=chosen_note(content, label), view=None)
+        except discord.HTTPException:
+            log.exception("Could not update the clicked message; handling the choice anyway")
+        user = interaction.user
+        async with self._turns.hold(user):
+            replies = await take_turn(self.coach, user, Choice(value))
+            channel = interaction.channel
+            if not isinstance(channel, discord.DMChannel):
+                channel = await self.create_dm(user)
+            try:
+                await send_to_dm(channel, replies, str(user.id))
+            except DMClosedError:
+                await self._whisper(interaction, DMS_CLOSED_HELP)

@@ -1,0 +1,52 @@
+"""One person's turn with the coach, from Discord: who they are, and one turn at a time.
+
+A Discord user id is global, and a conversation that starts with a slash command in a
+server continues in DMs, where there is no server. So every Discord user maps to one
+:class:`UserRef` with workspace ``"discord"``, whichever server they came from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import discord
+
+from bot.engine import Coach
+from bot.messages import Input, Reply, UserRef
+
+__all__ = ["PLATFORM", "TurnLocks", "take_turn", "user_ref"]
+
+PLATFORM = "discord"
+WORKSPACE = "discord"
+
+
+def user_ref(user: discord.abc.Snowflake) -> UserRef:
+    return UserRef(platform=PLATFORM, workspace=WORKSPACE, user=str(user.id))
+
+
+async def take_turn(coach: Coach, user: discord.abc.Snowflake, event: Input) -> list[Reply]:
+    """Run the (blocking, disk-touching) engine off the event loop."""
+    return await asyncio.to_thread(coach.handle, user_ref(user), event)
+
+
+class TurnLocks:
+    """Per-person locks held from the engine call until the replies are sent.
+
+    The engine already serialises turns per person, but two quick messages could still
+    have their replies sent in the wrong order; holding the lock across the send keeps a
+    conversation in order. Locks nobody holds are dropped (a weak dictionary).
+    """
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @asynccontextmanager
+    async def hold(self, user: discord.abc.Snowflake) -> AsyncIterator[None]:
+        lock = self._locks.get(user.id)
+        if lock is None:
+            lock = self._locks[user.id] = asyncio.Lock()
+        async with lock:
+            yield

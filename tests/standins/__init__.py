@@ -1,0 +1,1 @@
+"""Local stand-ins for the platforms notnow talks to, served over real loopback sockets."""
