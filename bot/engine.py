@@ -7,6 +7,7 @@ command or advances the flow, saves, and returns what to say. Everything that de
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import threading
@@ -37,6 +38,7 @@ SAFETY_NOT_YET = "safety=not_yet"
 FORGET_YES = "forget=yes"
 FORGET_NO = "forget=no"
 CASE_PREFIX = "case="
+TURN_ATTEMPTS = 3
 MENU_PREFIX = "menu="
 
 
@@ -73,29 +75,37 @@ class Coach:
     # -- public API -----------------------------------------------------------------
 
     def handle(self, user: UserRef, event: Input) -> list[Reply]:
-        """One turn. Never raises for bad input; storage failures become a polite reply."""
+        """One turn. Never raises for bad input; storage failures become a polite reply.
+
+        The save only succeeds if nobody saved this person since the turn read them
+        (another bot process on a shared database); otherwise the turn runs again on
+        what is there now, so two processes never overwrite each other's answers.
+        """
         with self._lock_for(user):
-            replies: list[Reply] = []
-            try:
-                person = self.people.load(user)
-            except CorruptRecordError as exc:
-                log.error("person record unreadable for %s, kept at %s", user.key, exc.kept_at)
-                replies.append(Reply(self.content.text("corrupt_record")))
-                person = None
-            except StoreError:
-                log.exception("could not read %s", user.key)
-                return [Reply(self.content.text("storage_error"))]
-            if person is None:
-                person = self.people.fresh(user)
-            forgotten = self._turn(user, person, event, replies)
-            if forgotten:
-                return replies
-            try:
-                self.people.save(user, person)
-            except StoreError:
-                log.exception("could not save %s", user.key)
-                return [Reply(self.content.text("storage_error"))]
-            return replies
+            for _ in range(TURN_ATTEMPTS):
+                replies: list[Reply] = []
+                try:
+                    loaded = self.people.load(user)
+                except CorruptRecordError as exc:
+                    log.error("person record unreadable for %s, kept at %s", user.key,
+                              exc.kept_at)
+                    replies.append(Reply(self.content.text("corrupt_record")))
+                    loaded = None
+                except StoreError:
+                    log.exception("could not read %s", user.key)
+                    return [Reply(self.content.text("storage_error"))]
+                person = copy.deepcopy(loaded) if loaded is not None else self.people.fresh(user)
+                forgotten = self._turn(user, person, event, replies)
+                if forgotten:
+                    return replies
+                try:
+                    if self.people.save(user, person, expected=loaded):
+                        return replies
+                except StoreError:
+                    log.exception("could not save %s", user.key)
+                    return [Reply(self.content.text("storage_error"))]
+                log.info("turn for %s raced another process; running it again", user.key)
+            return [Reply(self.content.text("storage_error"))]
 
     def set_timezone(self, user: UserRef, tz: str) -> None:
         """Take the time zone a platform reports, unless the person chose one themselves."""

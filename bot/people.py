@@ -19,6 +19,7 @@ __all__ = ["PEOPLE", "PersonRepo", "active_case", "case_by_id", "new_case", "per
 PEOPLE = "people"
 NUDGES = "nudges"
 SCHEMA_VERSION = 1
+ANY = object()  # "save whatever is there": for callers that hold the only writer
 
 
 class PersonRepo:
@@ -56,9 +57,19 @@ class PersonRepo:
             "nudge_ids": [],
         }
 
-    def save(self, user: UserRef, person: Record) -> None:
+    def save(self, user: UserRef, person: Record, *,
+             expected: Record | object | None = ANY) -> bool:
+        """Write the person. With ``expected`` (the record as it was read, ``None`` for a
+        new person), only if the stored record is still that; returns whether it wrote.
+
+        :raises StoreError: the write failed.
+        """
         person["updated_at"] = self._clock.now().isoformat()
-        self._store.write(PEOPLE, user.key, person)
+        if expected is ANY:
+            self._store.write(PEOPLE, user.key, person)
+            return True
+        return self._store.replace(PEOPLE, user.key, person,
+                                   expected=expected)  # type: ignore[arg-type]
 
     def nudges_of(self, person: Record) -> list[Record]:
         found = (self._store.read(NUDGES, nudge_id) for nudge_id in person.get("nudge_ids", []))
