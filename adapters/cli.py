@@ -68,6 +68,33 @@ def console(user: str | None) -> None:
         coach.store.close()
 
 
+def _serve(settings: Settings, *, slack: bool, discord: bool, port: int = 3000,
+           sync: bool = False) -> None:
+    from adapters.serve import serve
+
+    coach = _coach(settings)
+    try:
+        asyncio.run(serve(settings, coach, slack=slack, discord=discord, slack_port=port,
+                          discord_sync=sync))
+    except ValueError as exc:  # a missing token or secret, named by the adapter
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot listen on port {port}: {exc}")
+    finally:
+        coach.store.close()
+
+
+@main.command()
+@click.option("--port", default=3000, show_default=True, help="HTTP port (HTTP mode).")
+def slack(port: int) -> None:
+    """Run the Slack app with the nudge scheduler: Socket Mode when SLACK_APP_TOKEN is
+    set, else HTTP on /slack/events (with /healthz)."""
+    settings = _settings()
+    if not (settings.slack_bot_token or settings.slack_client_id):
+        _fail("set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see deploy/slack-howto.md)")
+    _serve(settings, slack=True, discord=False, port=port)
+
+
 @main.command()
 @click.option("--sync", is_flag=True, help="Re-register /notnow with Discord even if unchanged.")
 def discord(sync: bool) -> None:
@@ -75,10 +102,20 @@ def discord(sync: bool) -> None:
     settings = _settings()
     if not settings.discord_token:
         _fail("set DISCORD_TOKEN (see deploy/discord-howto.md)")
-    from adapters.serve import serve
+    _serve(settings, slack=False, discord=True, sync=sync)
 
-    asyncio.run(serve(settings, _coach(settings), slack=False, discord=True,
-                      discord_sync=sync))
+
+@main.command()
+@click.option("--port", default=3000, show_default=True, help="Slack HTTP port (HTTP mode).")
+def serve(port: int) -> None:
+    """Every configured adapter (Slack, Discord) and the nudge scheduler in one process:
+    the recommended single-machine deployment, since one process owns the TinyDB data."""
+    settings = _settings()
+    slack_on = bool(settings.slack_bot_token or settings.slack_client_id)
+    if not (slack_on or settings.discord_token):
+        _fail("nothing to serve: set SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET or "
+              "SLACK_APP_TOKEN) and/or DISCORD_TOKEN")
+    _serve(settings, slack=slack_on, discord=bool(settings.discord_token), port=port)
 
 
 @main.group()

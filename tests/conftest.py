@@ -6,6 +6,7 @@ import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,18 +25,38 @@ REPO = Path(__file__).resolve().parent.parent
 START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # a Friday
 
 
+LOOPBACK = (None, "127.0.0.1", "::1", "localhost", b"127.0.0.1", b"localhost")
+
+
 @pytest.fixture(autouse=True)
 def _no_network_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests talk to stand-ins on this machine only; dialling out is a bug in the test."""
+    """Tests talk to stand-ins on this machine only (STYLE.md #10): dialling out, or even
+    resolving a public name, fails the test that tried."""
     real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
 
-    def guarded(self: socket.socket, address: object) -> object:
+    def check(address: object) -> None:
         host = address[0] if isinstance(address, tuple) else None
-        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost"):
-            raise RuntimeError(f"test tried to reach {address!r}; only loopback is allowed")
-        return real_connect(self, address)  # type: ignore[arg-type]
+        if isinstance(host, str) and host not in LOOPBACK:
+            raise ConnectionRefusedError(f"test tried to reach {address!r}; only loopback")
 
-    monkeypatch.setattr(socket.socket, "connect", guarded)
+    def connect(self: socket.socket, address: Any) -> None:
+        check(address)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        check(address)
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in LOOPBACK:
+            raise socket.gaierror(f"test tried to resolve {host!r}; only loopback")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,22 @@
+"""notnow in Slack: a Bolt app that translates Slack requests for the engine and back.
+
+Entry points:
+
+- :func:`run` blocks until SIGINT/SIGTERM; ``notnow slack [--port N]`` calls it.
+- :func:`start_slack` starts on a running event loop and returns a :class:`SlackService`
+  to ``await service.stop()`` later; ``notnow serve`` runs it beside other adapters.
+- :func:`build_slack_app` is the bare Bolt app, for tests and custom servers.
+"""
+
+from __future__ import annotations
+
+from adapters.slack.app import SlackConfigError, build_slack_app
+from adapters.slack.service import SlackService, run, start_slack
+
+__all__ = [
+    "SlackConfigError",
+    "SlackService",
+    "build_slack_app",
+    "run",
+    "start_slack",
+]

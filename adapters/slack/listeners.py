@@ -1,0 +1,180 @@
+"""Bolt listeners: one per kind of Slack request, each a translation and one engine call.
+
+Every listener acknowledges first. Slack gives an app three seconds before it shows the
+person an error, and the engine may touch the disk, so the engine runs after the ack in
+a worker thread (``asyncio.to_thread``) and the replies follow through the Web API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.delivery import Delivery
+from adapters.slack.inputs import (
+    PLATFORM,
+    action_channel,
+    command_input,
+    dm_text,
+    picked_option,
+    who_from_action,
+    who_from_command,
+    who_from_event,
+)
+from adapters.slack.render import ACTION_PREFIX
+from adapters.slack.timezones import TimezoneSync
+from bot.event_ledger import EventLedger
+from bot.messages import Input, Reply, UserRef
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bot.engine import Coach
+
+__all__ = ["COMMAND", "DM_NOTICE", "SlackListeners"]
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/notnow"
+# The only words the adapter says itself: where the conversation went. The coaching,
+# which is private, happens in the DM.
+DM_NOTICE = "I've sent you a direct message, so we can talk in private. See you there."
+
+
+class SlackListeners:
+    """Holds what the listeners share and registers them on an :class:`AsyncApp`."""
+
+    def __init__(
+        self,
+        *,
+        coach: Coach,
+        ledger: EventLedger,
+        delivery: Delivery | None = None,
+        timezones: TimezoneSync | None = None,
+    ) -> None:
+        self._coach = coach
+        self._ledger = ledger
+        self._delivery = delivery or Delivery()
+        self._timezones = timezones or TimezoneSync(coach=coach)
+        # One turn at a time per person, so replies to two quick messages never interleave.
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def register(self, app: AsyncApp) -> None:
+        app.command(COMMAND)(self.on_command)
+        app.event("message")(self.on_message)
+        app.event("app_home_opened")(self.on_home_opened)
+        app.action(re.compile(f"^{ACTION_PREFIX}"))(self.on_choice)
+        app.action(re.compile(".*"))(self.on_unknown_action)
+
+    async def _first_delivery(self, body: dict[str, Any]) -> bool:
+        """``False`` for an event id already handled: Slack retries a slow delivery
+        (``X-Slack-Retry-Num``) with the same id, and a retry must not be a second turn.
+
+        Checked inside the listener, after Bolt acked the event, so the ack never waits
+        for the ledger's disk write; the ledger's insert is atomic, so a retry racing the
+        first delivery still loses.
+        """
+        event_id = body.get("event_id")
+        if not isinstance(event_id, str) or not event_id:
+            return True
+        try:
+            first = await asyncio.to_thread(self._ledger.first_time, PLATFORM, event_id)
+        except Exception:  # a broken ledger must not silence the bot
+            log.exception("event ledger failed; handling event %s anyway", event_id)
+            return True
+        if not first:
+            log.info("slack event %s already handled; skipping the retry", event_id)
+        return first
+
+    async def on_command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack(text=DM_NOTICE, response_type="ephemeral")
+        who = who_from_command(body)
+        if who is None:
+            log.warning("slash command without team_id/user_id ignored")
+            return
+        await self._turn(client, who, command_input(str(body.get("text") or "")), channel=None)
+
+    async def on_message(
+        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        text = dm_text(event)
+        who = who_from_event(body, event)
+        channel = event.get("channel")
+        if text is None or who is None or not isinstance(channel, str):
+            return
+        if await self._first_delivery(body):
+            await self._turn(client, who, text, channel=channel)
+
+    async def on_choice(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        who = who_from_action(body)
+        picked = picked_option(action)
+        if who is None or picked is None:
+            log.warning("block action %s without user or value ignored", action.get("action_id"))
+            return
+        choice, label = picked
+        channel = action_channel(body)
+        message = body.get("message")
+        if channel is not None and isinstance(message, dict):
+            block_id = action.get("block_id")
+            await self._delivery.mark_chosen(
+                client,
+                who,
+                channel,
+                message,
+                block_id if isinstance(block_id, str) else None,
+                label,
+            )
+        await self._turn(client, who, choice, channel=channel)
+
+    async def on_unknown_action(self, ack: AsyncAck, action: dict[str, Any]) -> None:
+        await ack()
+        log.info("ignoring slack action %r: not one of ours", action.get("action_id"))
+
+    async def on_home_opened(
+        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        who = who_from_event(body, event)
+        if event.get("tab") != "home" or who is None or not await self._first_delivery(body):
+            return
+        await self._timezones.ensure(client, who)
+        replies = await self._engine(who, self._coach.overview, who)
+        if replies is not None:
+            await self._delivery.publish_home(client, who, replies)
+
+    async def _turn(
+        self, client: AsyncWebClient, who: UserRef, event: Input, *, channel: str | None
+    ) -> None:
+        """One turn: learn the time zone, find the DM, ask the engine, post the replies."""
+        async with self._locks[who.key]:
+            if channel is None:
+                _, channel = await asyncio.gather(
+                    self._timezones.ensure(client, who), self._delivery.open_dm(client, who)
+                )
+                if channel is None:
+                    return  # logged by Delivery; without a DM there is nowhere private to talk
+            else:
+                await self._timezones.ensure(client, who)
+            replies = await self._engine(who, self._coach.handle, who, event)
+            if replies:
+                await self._delivery.post(client, who, channel, replies)
+
+    async def _engine(
+        self, who: UserRef, call: Callable[..., list[Reply]], *args: Any
+    ) -> list[Reply] | None:
+        """Run an engine call off the event loop; a failure is logged, never raised into
+        Bolt, which would otherwise log it without the team and user."""
+        try:
+            return await asyncio.to_thread(call, *args)
+        except Exception:
+            log.exception("engine failed (team=%s user=%s)", who.workspace, who.user)
+            return None

@@ -1,0 +1,132 @@
+"""The aiohttp web server for HTTP mode: ``POST /slack/events`` and ``GET /healthz``.
+
+Events, slash commands and interactivity all arrive at one URL, as Bolt expects. The one
+thing added to Bolt's own aiohttp adapter is a guard: Bolt parses the body before it
+checks the signature, and a ``payload=`` field that is not JSON, or an event without its
+``event``, would end as a 500 inside Bolt. Here such a body gets a 401 when it is
+unsigned and a 400 when it is signed but unreadable; either way the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.payload_utils import (
+    to_action,
+    to_command,
+    to_event,
+    to_message,
+    to_options,
+    to_shortcut,
+    to_step,
+    to_view,
+)
+from slack_sdk.signature import SignatureVerifier
+
+__all__ = ["EVENTS_PATH", "HEALTH_PATH", "build_web_app"]
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+_BOLT_EXTRACTORS = (
+    to_action,
+    to_command,
+    to_event,
+    to_message,
+    to_options,
+    to_shortcut,
+    to_step,
+    to_view,
+)
+
+
+async def _health(_: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+class _BoltEndpoint:
+    """Feeds HTTP requests to Bolt, refusing the ones Bolt cannot even parse."""
+
+    def __init__(self, app: AsyncApp, *, signing_secret: str) -> None:
+        self._app = app
+        self._verifier = SignatureVerifier(signing_secret)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body = await request.text()
+        except UnicodeDecodeError:
+            return web.Response(status=400, text="body is not UTF-8")
+        bolt_request = self._parse(body, request)
+        if bolt_request is None:
+            signed = self._verifier.is_valid_request(body, dict(request.headers))
+            log.warning("refused an unreadable Slack request (signed=%s)", signed)
+            return web.Response(status=400 if signed else 401, text="unreadable request")
+        response = await self._app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(response)
+
+    @staticmethod
+    def _parse(body: str, request: web.Request) -> AsyncBoltRequest | None:
+        headers: dict[str, Any] = {key: request.headers.getall(key) for key in request.headers}
+        try:
+            parsed = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
+        except Exception:  # Bolt raises whatever json/urllib raise on a malformed body
+            return None
+        return parsed if _readable(parsed.body) else None
+
+
+def _readable(body: object) -> bool:
+    """Whether Bolt can route this body without tripping over its shape.
+
+    Bolt reads ``body["event"]["type"]`` and ``body["actions"][0]`` unguarded while it
+    routes, so a signed body that lacks them would fail inside Bolt with a 500. Running
+    Bolt's own extractors here finds those bodies first.
+    """
+    if not isinstance(body, dict):
+        return False
+    try:
+        for extract in _BOLT_EXTRACTORS:
+            extract(body)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return False
+    if body.get("type") == "event_callback":
+        event = body.get("event")
+        return isinstance(event, dict) and isinstance(event.get("type"), str)
+    if body.get("type") == "block_actions":
+        actions = body.get("actions")
+        return isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
+    return True
+
+
+def build_web_app(app: AsyncApp | None, *, signing_secret: str | None) -> web.Application:
+    """The web application; without a Bolt app (Socket Mode) it only answers health checks.
+
+    With OAuth configured, Bolt's install page and redirect are served too.
+    """
+    web_app = web.Application()
+    web_app.router.add_get(HEALTH_PATH, _health)
+    if app is None or not signing_secret:
+        return web_app
+    endpoint = _BoltEndpoint(app, signing_secret=signing_secret)
+    web_app.router.add_post(EVENTS_PATH, endpoint.handle)
+    flow = app.oauth_flow
+    if flow is not None:
+
+        async def install(request: web.Request) -> web.StreamResponse:
+            return await to_aiohttp_response(
+                await flow.handle_installation(await to_bolt_request(request))
+            )
+
+        async def redirect(request: web.Request) -> web.StreamResponse:
+            return await to_aiohttp_response(
+                await flow.handle_callback(await to_bolt_request(request))
+            )
+
+        web_app.router.add_get(flow.install_path, install)
+        web_app.router.add_get(flow.redirect_uri_path, redirect)
+    return web_app

@@ -1,0 +1,57 @@
+"""Tell the engine each person's time zone, once per process.
+
+Nudges go out "during your usual hours", which only works if the engine knows where the
+person is. Slack already knows (``users.info`` → ``user.tz``), so the adapter asks on a
+person's first interaction after a start and passes it on; a changed zone is picked up
+at the next restart, which is soon enough for day-granular nudges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.messages import UserRef
+
+if TYPE_CHECKING:
+    from bot.engine import Coach
+
+__all__ = ["TimezoneSync"]
+
+log = logging.getLogger(__name__)
+
+
+class TimezoneSync:
+    """``await ensure(client, who)`` before a turn; only the first call per person asks."""
+
+    def __init__(self, *, coach: Coach) -> None:
+        self._coach = coach
+        self._seen: set[str] = set()
+
+    async def ensure(self, client: AsyncWebClient, who: UserRef) -> None:
+        if who.key in self._seen:
+            return
+        # Marked before asking: a failing users.info is not retried on every message.
+        self._seen.add(who.key)
+        try:
+            response = await client.users_info(user=who.user)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "unknown_error")
+            log.warning(
+                "slack users.info failed: %s (team=%s user=%s)", error, who.workspace, who.user
+            )
+            return
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning(
+                "slack users.info failed: %r (team=%s user=%s)", exc, who.workspace, who.user
+            )
+            return
+        user = response.get("user") or {}
+        tz = user.get("tz") if isinstance(user, dict) else None
+        if isinstance(tz, str) and tz:
+            await asyncio.to_thread(self._coach.set_timezone, who, tz)
