@@ -11,6 +11,7 @@ where the platform cannot tell, resends that one nudge at most once more.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import uuid
 from collections.abc import Mapping
@@ -74,7 +75,7 @@ class NudgeDispatcher:
     async def send_due(self, *, only_user: UserRef | None = None) -> DispatchReport:
         report = DispatchReport()
         now = self._coach.clock.now()
-        due = await asyncio.to_thread(lambda: list(self._coach.nudge_book.due(now)))
+        due = await asyncio.to_thread(self._coach.nudge_book.due, now)
         for nudge in due:
             if only_user is not None and nudge["user"] != only_user.key:
                 continue
@@ -121,12 +122,14 @@ class NudgeDispatcher:
             nudge = coach.nudge_book.get(nudge_id)
             if nudge is None or nudge["state"] not in ("planned", "claimed"):
                 return None
+            original = copy.deepcopy(nudge)
             in_doubt = nudge["state"] == "claimed"
             if in_doubt and not self._claim_expired(nudge, now):
                 return None  # another dispatcher is sending it right now
             person = coach.people.load(user)
             case = case_by_id(person, nudge["case"]) if person else None
-            if person is None or case is None or case.get("nudges_stopped"):
+            orphan = person is not None and nudge_id not in person.get("nudge_ids", [])
+            if person is None or case is None or case.get("nudges_stopped") or orphan:
                 nudge["state"] = "cancelled"
                 coach.nudge_book.save(nudge)
                 report.cancelled += 1
@@ -141,9 +144,10 @@ class NudgeDispatcher:
                 return None
             nudge.update(state="claimed", claimed_at=now.isoformat(), claimed_by=self.instance,
                          attempts=nudge.get("attempts", 0) + 1)
-            coach.nudge_book.save(nudge)
-            person["last_nudge_day"] = local.date().isoformat()
-            coach.people.save(user, person)
+            if not coach.nudge_book.claim(nudge, expected=original):
+                return None  # another dispatcher claimed it first
+            day = local.date().isoformat()
+            person = coach.people.update(user, lambda p: p.update(last_nudge_day=day)) or person
             reply = nudge_reply(person, nudge, content=coach.content, clock=coach.clock)
         return _Claimed(user=user, nudge=nudge, replies=[reply], in_doubt=in_doubt)
 
@@ -173,10 +177,7 @@ class NudgeDispatcher:
 
     def _give_the_day_back(self, user: UserRef) -> None:
         """A nudge that did not arrive should not use up the person's one nudge a day."""
-        person = self._coach.people.load(user)
-        if person is not None and person.get("last_nudge_day"):
-            person["last_nudge_day"] = None
-            self._coach.people.save(user, person)
+        self._coach.people.update(user, lambda p: p.update(last_nudge_day=None))
 
 
 def _inside_window(person: Record, local: datetime) -> bool:

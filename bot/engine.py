@@ -112,14 +112,19 @@ class Coach:
         zone = parse_timezone(tz or "")
         if zone is None:
             return
+
+        def adopt(person: Record) -> None:
+            if person["settings"].get("timezone_source") != "user":
+                person["settings"].update(timezone=zone, timezone_source="platform")
+
         with self._lock_for(user):
-            person = self._load_quietly(user)
-            if person["settings"].get("timezone_source") == "user":
-                return
-            if person["settings"]["timezone"] == zone:
-                return
-            person["settings"].update(timezone=zone, timezone_source="platform")
-            self.people.save(user, person)
+            try:
+                if self.people.update(user, adopt) is None:  # someone new: start their record
+                    person = self.people.fresh(user)
+                    adopt(person)
+                    self.people.save(user, person, expected=None)
+            except CorruptRecordError:
+                log.warning("cannot record a time zone for %s: unreadable record", user.key)
 
     def overview(self, user: UserRef) -> list[Reply]:
         with self._lock_for(user):

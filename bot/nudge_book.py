@@ -1,16 +1,16 @@
 """Where nudge records live, and how the dispatcher finds the due ones quickly.
 
-Each nudge is a record of its own (namespace ``nudges``). To find what is due without
-reading every nudge ever planned, each one is also listed under the UTC day it falls
-due (namespace ``nudge_days``); the dispatcher reads the days from the oldest one that
-still has work up to today. A day's list only grows with the nudges due that day, so
-planning stays cheap however many people are stored.
+Each nudge is a record of its own (namespace ``nudges``). Beside it, one empty record
+per active nudge in ``nudge_due`` whose *key* is ``<when, ISO UTC>|<nudge id>``: the
+dispatcher lists those keys and compares strings, without opening a single nudge that
+is not due. Planning a nudge writes two small records whatever the number of people
+stored, so a turn's cost does not grow with the community; an entry is replaced when
+a nudge is snoozed or retried, and removed when it ends.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import datetime
 
 from bot.interfaces import Record, Store
@@ -18,13 +18,22 @@ from bot.interfaces import Record, Store
 __all__ = ["ACTIVE_STATES", "NudgeBook"]
 
 NUDGES = "nudges"
-DAYS = "nudge_days"
-CURSOR = "nudge_cursor"
+DUE = "nudge_due"
 ACTIVE_STATES = frozenset({"planned", "claimed"})
 
 
+def next_time(nudge: Record) -> str:
+    """The moment a nudge may next go out: its due time, or a later retry time."""
+    retry = nudge.get("retry_at")
+    return max(nudge["due_at"], retry) if retry else nudge["due_at"]
+
+
+def due_key(nudge: Record) -> str:
+    return f"{next_time(nudge)}|{nudge['id']}"
+
+
 class NudgeBook:
-    """Nudge records plus the per-day index. Thread-safe within one process."""
+    """Nudge records plus the due index. Thread-safe within one process."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -35,80 +44,54 @@ class NudgeBook:
 
     def add(self, nudge: Record) -> None:
         with self._lock:
+            nudge["due_key"] = due_key(nudge)
+            self._store.write(DUE, nudge["due_key"], {})
             self._store.write(NUDGES, nudge["id"], nudge)
-            self._index(nudge)
 
     def save(self, nudge: Record) -> None:
-        """Write a changed nudge; if its due day moved (snooze, retry), list it there too."""
+        """Write a changed nudge and keep its due entry in step (moved, or gone)."""
         with self._lock:
+            self._reindex(nudge)
             self._store.write(NUDGES, nudge["id"], nudge)
-            if nudge["state"] in ACTIVE_STATES:
-                self._index(nudge)
 
-    def delete(self, nudge_id: str) -> None:
-        self._store.delete(NUDGES, nudge_id)
-
-    def _index(self, nudge: Record) -> None:
-        day = _day_of(nudge)
-        entry = self._store.read(DAYS, day) or {"ids": []}
-        if nudge["id"] not in entry["ids"]:
-            entry["ids"].append(nudge["id"])
-            self._store.write(DAYS, day, entry)
-        cursor = self._store.read(CURSOR, "cursor")
-        if cursor is None or cursor["day"] > day:
-            self._store.write(CURSOR, "cursor", {"day": day})
-
-    def due(self, now: datetime) -> Iterator[Record]:
-        """Active nudges whose time (due, or next retry) has come, oldest day first.
-
-        Days whose nudges have all ended are dropped from the index as they are passed,
-        so the scan starts at the oldest day that still has work.
-        """
+    def claim(self, nudge: Record, *, expected: Record) -> bool:
+        """Save ``nudge`` only if nobody changed it since ``expected`` was read: two
+        dispatchers sharing a database can both see a nudge due, only one claims it."""
         with self._lock:
-            cursor = self._store.read(CURSOR, "cursor")
-            if cursor is None:
-                return
-            today = now.date().isoformat()
-            days = sorted(d for d in self._store.keys(DAYS) if cursor["day"] <= d <= today)
-            now_iso = now.isoformat()
-            still_open: str | None = None
-            found: list[Record] = []
-            for day in days:
-                entry = self._store.read(DAYS, day) or {"ids": []}
-                live: list[str] = []
-                for nudge_id in entry["ids"]:
-                    nudge = self.get(nudge_id)
-                    if nudge is None or nudge["state"] not in ACTIVE_STATES:
-                        continue
-                    if _day_of(nudge) != day:
-                        continue  # moved to another day; listed there
-                    live.append(nudge_id)
-                    if _when(nudge) <= now_iso:
-                        found.append(nudge)
-                if live != entry["ids"]:
-                    if live:
-                        self._store.write(DAYS, day, {"ids": live})
-                    else:
-                        self._store.delete(DAYS, day)
-                if live and still_open is None:
-                    still_open = day
-            new_cursor = still_open or today
-            if new_cursor != cursor["day"]:
-                self._store.write(CURSOR, "cursor", {"day": new_cursor})
-        yield from sorted(found, key=_when)
+            if not self._store.replace(NUDGES, nudge["id"], nudge, expected=expected):
+                return False
+            self._reindex(nudge)
+            return True
 
-    def all(self) -> Iterator[Record]:
-        for key in list(self._store.keys(NUDGES)):
-            nudge = self.get(key)
-            if nudge is not None:
-                yield nudge
+    def _reindex(self, nudge: Record) -> None:
+        old = nudge.get("due_key")
+        new = due_key(nudge) if nudge["state"] in ACTIVE_STATES else None
+        if new is not None and new != old:
+            self._store.write(DUE, new, {})
+        if old is not None and old != new:
+            self._store.delete(DUE, old)
+        nudge["due_key"] = new
 
+    def due(self, now: datetime) -> list[Record]:
+        """Active nudges whose time has come, oldest first. Entries left behind by nudges
+        that ended or were deleted (``forget``) are cleared on the way."""
+        now_iso = now.isoformat()
+        keys = sorted(k for k in self._store.keys(DUE) if k.split("|", 1)[0] <= now_iso)
+        if not keys:
+            return []
+        ids = [key.split("|", 1)[1] for key in keys]
+        found = self._store.read_many(NUDGES, ids)
+        due: list[Record] = []
+        for key, nudge_id in zip(keys, ids, strict=True):
+            nudge = found.get(nudge_id)
+            if nudge is None or nudge.get("due_key") != key:
+                with self._lock:
+                    self._store.delete(DUE, key)
+                continue
+            if nudge["state"] in ACTIVE_STATES:
+                due.append(nudge)
+        return due
 
-def _when(nudge: Record) -> str:
-    """The moment a nudge may next go out: its due time, or a later retry time."""
-    retry = nudge.get("retry_at")
-    return max(nudge["due_at"], retry) if retry else nudge["due_at"]
-
-
-def _day_of(nudge: Record) -> str:
-    return datetime.fromisoformat(_when(nudge)).date().isoformat()
+    def all(self) -> list[Record]:
+        keys = list(self._store.keys(NUDGES))
+        return list(self._store.read_many(NUDGES, keys).values())

@@ -7,11 +7,13 @@ A person's record holds their settings, where their conversation stands, their c
 
 from __future__ import annotations
 
+import copy
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from bot.content_loader import Content
-from bot.interfaces import Clock, Record, Store
+from bot.interfaces import Clock, Record, Store, StoreError
 from bot.messages import UserRef
 
 __all__ = ["PEOPLE", "PersonRepo", "active_case", "case_by_id", "new_case", "person_key"]
@@ -70,6 +72,21 @@ class PersonRepo:
             return True
         return self._store.replace(PEOPLE, user.key, person,
                                    expected=expected)  # type: ignore[arg-type]
+
+    def update(self, user: UserRef, change: Callable[[Record], None], *,
+               attempts: int = 5) -> Record | None:
+        """Load, change and save one person without losing a concurrent write: the save
+        is conditional and the change is re-applied to a fresh copy if someone else won.
+        Returns the saved record, or ``None`` if there is no such person."""
+        for _ in range(attempts):
+            loaded = self._store.read(PEOPLE, user.key)
+            if loaded is None:
+                return None
+            person = copy.deepcopy(loaded)
+            change(person)
+            if self.save(user, person, expected=loaded):
+                return person
+        raise StoreError(f"{user.key} kept changing under us; gave up after {attempts} tries")
 
     def nudges_of(self, person: Record) -> list[Record]:
         found = (self._store.read(NUDGES, nudge_id) for nudge_id in person.get("nudge_ids", []))
