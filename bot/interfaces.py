@@ -95,6 +95,10 @@ class Store(ABC):
     def keys(self, namespace: str) -> Iterator[str]:
         """Every key in a namespace, in no particular order."""
 
+    @abstractmethod
+    def namespaces(self) -> list[str]:
+        """Every namespace holding at least one record (for copying a whole store)."""
+
     def close(self) -> None:  # noqa: B027 - a no-op default is the right default
         """Release files, locks and connections."""
 

@@ -135,3 +135,11 @@ def test_read_many_returns_what_exists(store: Store) -> None:
         store.write("nudges", key, {"k": key})
     assert store.read_many("nudges", ["a", "c", "zzz"]) == {"a": {"k": "a"}, "c": {"k": "c"}}
     assert store.read_many("nudges", []) == {}
+
+
+def test_namespaces_lists_the_ones_with_records(store: Store) -> None:
+    assert store.namespaces() == []
+    store.write("people", "a", {})
+    store.write("nudges", "n", {})
+    store.delete("nudges", "n")
+    assert store.namespaces() == ["people"]

@@ -40,3 +40,7 @@ class MemoryStore(Store):
     def keys(self, namespace: str) -> Iterator[str]:
         with self._lock:
             return iter(list(self._data.get(namespace, {})))
+
+    def namespaces(self) -> list[str]:
+        with self._lock:
+            return sorted(name for name, records in self._data.items() if records)

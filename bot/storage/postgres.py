@@ -114,6 +114,12 @@ class PostgresStore(Store):
                                 (namespace,)).fetchall()
         return iter([row[0] for row in rows])
 
+    def namespaces(self) -> list[str]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT namespace FROM notnow_records ORDER BY namespace").fetchall()
+        return [row[0] for row in rows]
+
     def _one(self, sql: str, params: tuple[object, ...]) -> tuple[object, ...] | None:
         try:
             with self._pool.connection() as conn:

@@ -156,6 +156,13 @@ class TinyDBStore(Store):
                     )
         return iter(found)
 
+    def namespaces(self) -> list[str]:
+        if not self._root.is_dir():
+            return []
+        return sorted(entry.name for entry in self._root.iterdir()
+                      if entry.is_dir() and entry.name.isidentifier()
+                      and next(self.keys(entry.name), None) is not None)
+
     def _check_writable(self) -> None:
         if self._read_only:
             raise StoreError("this store was opened read-only")
