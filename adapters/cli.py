@@ -45,10 +45,11 @@ def _coach(settings: Settings, *, clock: Clock | None = None) -> Coach:
 @click.option("--verbose", "-v", is_flag=True, help="Log debug output.")
 def main(verbose: bool) -> None:
     """notnow: turn a job rejection's "no" into a "not now"."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from bot.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(level=logging.DEBUG if verbose else logging.INFO,
+                      json_lines=settings.log_format == "json", salt=settings.log_salt)
 
 
 @main.command()

@@ -37,7 +37,8 @@ REQUIRED_TEXTS = (
     "welcome", "welcome_back", "home", "new_case", "help", "stopped", "nothing_to_resume",
     "restarted", "unknown_command", "too_long", "field_too_long", "empty", "need_choice",
     "stale_choice", "bad_date", "future_date", "bad_timezone", "bad_window", "cannot_skip",
-    "cannot_go_back", "corrupt_record", "storage_error", "paused", "pause_bad", "resumed",
+    "cannot_go_back", "corrupt_record", "internal_error", "storage_error", "paused",
+    "pause_bad", "resumed",
     "forget_confirm", "forget_done", "forget_kept", "export_ready", "pick_case", "no_cases",
 )
 REQUIRED_LABELS = ("forget_yes", "forget_no", "menu_new", "menu_status", "menu_feedback")

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from bot.engine import Coach
 from bot.interfaces import DeliveryError, NudgeSender, Record
 from bot.messages import Reply, UserRef
+from bot.metrics import NUDGES_FAILED, NUDGES_RETRYING, NUDGES_SENT
 from bot.nudge_messages import nudge_reply
 from bot.overview import is_held
 from bot.people import case_by_id
@@ -99,6 +100,7 @@ class NudgeDispatcher:
             if delivered:
                 await asyncio.to_thread(self._finish, claimed, None)
                 report.recovered += 1
+                NUDGES_SENT.labels(user.platform).inc()
                 return
         try:
             await sender.deliver(user, claimed.replies, nudge_id=nudge_id)
@@ -107,11 +109,14 @@ class NudgeDispatcher:
             outcome = await asyncio.to_thread(self._finish, claimed, exc)
             if outcome == "failed":
                 report.failed += 1
+                NUDGES_FAILED.labels(user.platform).inc()
             else:
                 report.retrying += 1
+                NUDGES_RETRYING.labels(user.platform).inc()
             return
         await asyncio.to_thread(self._finish, claimed, None)
         report.sent += 1
+        NUDGES_SENT.labels(user.platform).inc()
 
     # -- the synchronous, locked parts ------------------------------------------------
 

@@ -11,6 +11,7 @@ import copy
 import logging
 import re
 import threading
+import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from bot.content_loader import Content
 from bot.flow_runner import FlowRunner
 from bot.interfaces import Clock, CorruptRecordError, Record, Store, StoreError
 from bot.messages import Choice, Command, Input, Option, Reply, Text, UserRef
+from bot.metrics import SAFETY_REFERRALS, TURN_SECONDS, TURNS
 from bot.nudge_book import NudgeBook
 from bot.nudge_messages import NUDGE_PREFIX, NudgeActions
 from bot.nudge_plan import NudgePlanner
@@ -81,31 +83,56 @@ class Coach:
         (another bot process on a shared database); otherwise the turn runs again on
         what is there now, so two processes never overwrite each other's answers.
         """
-        with self._lock_for(user):
-            for _ in range(TURN_ATTEMPTS):
-                replies: list[Reply] = []
-                try:
-                    loaded = self.people.load(user)
-                except CorruptRecordError as exc:
-                    log.error("person record unreadable for %s, kept at %s", user.key,
-                              exc.kept_at)
-                    replies.append(Reply(self.content.text("corrupt_record")))
-                    loaded = None
-                except StoreError:
-                    log.exception("could not read %s", user.key)
-                    return [Reply(self.content.text("storage_error"))]
-                person = copy.deepcopy(loaded) if loaded is not None else self.people.fresh(user)
-                forgotten = self._turn(user, person, event, replies)
-                if forgotten:
+        started = time.perf_counter()
+        try:
+            with self._lock_for(user):
+                return self._handle_locked(user, event)
+        finally:
+            TURNS.labels(user.platform).inc()
+            TURN_SECONDS.labels(user.platform).observe(time.perf_counter() - started)
+
+    def _handle_locked(self, user: UserRef, event: Input) -> list[Reply]:
+        for _ in range(TURN_ATTEMPTS):
+            replies: list[Reply] = []
+            try:
+                loaded = self.people.load(user)
+            except CorruptRecordError as exc:
+                log.error("person record unreadable for %s, kept at %s", user.key, exc.kept_at)
+                replies.append(Reply(self.content.text("corrupt_record")))
+                loaded = None
+            except StoreError:
+                log.exception("could not read %s", user.key)
+                return [Reply(self.content.text("storage_error"))]
+            person = copy.deepcopy(loaded) if loaded is not None else self.people.fresh(user)
+            try:
+                if self._turn(user, person, event, replies):
+                    return replies  # forgotten: nothing left to save
+            except StoreError:
+                log.exception("storage failed during a turn for %s", user.key)
+                return [Reply(self.content.text("storage_error"))]
+            except Exception:  # a bug must cost one answer, never the conversation
+                log.exception("turn failed for %s; nothing was saved", user.key)
+                return self._apology(loaded)
+            try:
+                if self.people.save(user, person, expected=loaded):
                     return replies
-                try:
-                    if self.people.save(user, person, expected=loaded):
-                        return replies
-                except StoreError:
-                    log.exception("could not save %s", user.key)
-                    return [Reply(self.content.text("storage_error"))]
-                log.info("turn for %s raced another process; running it again", user.key)
-            return [Reply(self.content.text("storage_error"))]
+            except StoreError:
+                log.exception("could not save %s", user.key)
+                return [Reply(self.content.text("storage_error"))]
+            log.info("turn for %s raced another process; running it again", user.key)
+        return [Reply(self.content.text("storage_error"))]
+
+    def _apology(self, loaded: Record | None) -> list[Reply]:
+        """Say sorry, with the question the person was at (as saved) still answerable."""
+        replies: list[Reply] = []
+        message = self.content.text("internal_error")
+        try:
+            if loaded is None:
+                raise LookupError("nobody to put back in place")
+            self._keep_place(copy.deepcopy(loaded), replies, message)
+        except Exception:
+            replies = [Reply(message)]
+        return replies
 
     def set_timezone(self, user: UserRef, tz: str) -> None:
         """Take the time zone a platform reports, unless the person chose one themselves."""
@@ -377,6 +404,7 @@ class Coach:
     def _enter_safety(self, person: Record, replies: list[Reply]) -> None:
         person["safety"] = {"since": self.clock.now().isoformat(), "stage": "hold"}
         count_referral(self.store)
+        SAFETY_REFERRALS.inc()
         replies.append(Reply(
             self.content.render("safety:reply", {"resources": self._resources(person)}),
             options=(Option(SAFETY_RESUME, self.content.safety.labels["want_resume"]),),

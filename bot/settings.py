@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,10 @@ class Settings(BaseSettings):
     content_dir: Path = Field(
         default=DEFAULT_CONTENT_DIR, validation_alias=_env("NOTNOW_CONTENT_DIR")
     )
+
+    log_format: Literal["text", "json"] = Field(
+        default="text", validation_alias=_env("NOTNOW_LOG_FORMAT"))
+    log_salt: str = Field(default="notnow", validation_alias=_env("NOTNOW_LOG_SALT"))
 
     slack_bot_token: str | None = Field(default=None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: str | None = Field(

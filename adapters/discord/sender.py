@@ -19,6 +19,7 @@ from adapters.discord.delivery import DMClosedError, send_replies_to_user
 from adapters.discord.runner import apply_endpoints
 from bot.interfaces import DeliveryError
 from bot.messages import Reply, UserRef
+from bot.metrics import PLATFORM_API_ERRORS
 from bot.settings import Settings
 
 __all__ = ["DiscordNudgeSender", "rest_client"]
@@ -34,10 +35,13 @@ class DiscordNudgeSender:
         try:
             await send_replies_to_user(self._client, user.user, replies)
         except DMClosedError:
+            PLATFORM_API_ERRORS.labels("discord", "dm_closed").inc()
             raise DeliveryError("dm_closed", retryable=True) from None  # they may open DMs
         except discord.NotFound:
+            PLATFORM_API_ERRORS.labels("discord", "not_found").inc()
             raise DeliveryError("user_not_found", retryable=False) from None
         except discord.HTTPException as exc:
+            PLATFORM_API_ERRORS.labels("discord", str(exc.code or exc.status)).inc()
             raise DeliveryError(f"discord_{exc.status}_{exc.code}", retryable=True) from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise DeliveryError(f"network: {exc!r}", retryable=True) from None

@@ -23,6 +23,7 @@ from adapters.slack.render import (
     render_reply,
 )
 from bot.messages import ExportFile, Reply, UserRef
+from bot.metrics import PLATFORM_API_ERRORS
 
 __all__ = ["EXPECTED_ERRORS", "Delivery"]
 
@@ -170,6 +171,7 @@ class Delivery:
             return await call
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown_error"))
+            PLATFORM_API_ERRORS.labels("slack", error).inc()
             level = logging.WARNING if error in EXPECTED_ERRORS else logging.ERROR
             log.log(
                 level,
@@ -180,5 +182,6 @@ class Delivery:
                 who.user,
             )
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            PLATFORM_API_ERRORS.labels("slack", type(exc).__name__).inc()
             log.error("slack %s failed: %r (team=%s user=%s)", method, exc, who.workspace, who.user)
         return None

@@ -23,6 +23,7 @@ from adapters.slack.client import make_web_client
 from adapters.slack.render import render_reply
 from bot.interfaces import DeliveryError
 from bot.messages import Reply, UserRef
+from bot.metrics import PLATFORM_API_ERRORS
 from bot.settings import Settings
 
 __all__ = ["NUDGE_EVENT", "SlackNudgeSender", "rest_web_client"]
@@ -122,8 +123,10 @@ async def _api(call: Awaitable[Any]) -> Any:
         return await call
     except SlackApiError as exc:
         error = str(exc.response.get("error", "unknown_error"))
+        PLATFORM_API_ERRORS.labels("slack", error).inc()
         raise DeliveryError(error, retryable=error not in PERMANENT) from None
     except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+        PLATFORM_API_ERRORS.labels("slack", type(exc).__name__).inc()
         raise DeliveryError(f"network: {exc!r}", retryable=True) from None
 
 

@@ -1,4 +1,5 @@
-"""The aiohttp web server for HTTP mode: ``POST /slack/events`` and ``GET /healthz``.
+"""The aiohttp web server for HTTP mode: ``POST /slack/events``, ``GET /healthz`` and
+``GET /metrics`` (Prometheus).
 
 Events, slash commands and interactivity all arrive at one URL, as Bolt expects. The one
 thing added to Bolt's own aiohttp adapter is a guard: Bolt parses the body before it
@@ -28,12 +29,15 @@ from slack_bolt.request.payload_utils import (
 )
 from slack_sdk.signature import SignatureVerifier
 
-__all__ = ["EVENTS_PATH", "HEALTH_PATH", "build_web_app"]
+from bot.metrics import CONTENT_TYPE_LATEST, render_metrics
+
+__all__ = ["EVENTS_PATH", "HEALTH_PATH", "METRICS_PATH", "build_web_app"]
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 _BOLT_EXTRACTORS = (
     to_action,
     to_command,
@@ -48,6 +52,12 @@ _BOLT_EXTRACTORS = (
 
 async def _health(_: web.Request) -> web.Response:
     return web.Response(text="ok")
+
+
+async def _metrics(_: web.Request) -> web.Response:
+    """Prometheus scrapes this; it holds counts and timings, never who said what."""
+    return web.Response(body=render_metrics(),
+                        headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 class _BoltEndpoint:
@@ -110,6 +120,7 @@ def build_web_app(app: AsyncApp | None, *, signing_secret: str | None) -> web.Ap
     """
     web_app = web.Application()
     web_app.router.add_get(HEALTH_PATH, _health)
+    web_app.router.add_get(METRICS_PATH, _metrics)
     if app is None or not signing_secret:
         return web_app
     endpoint = _BoltEndpoint(app, signing_secret=signing_secret)
