@@ -142,6 +142,18 @@ def content_check() -> None:
                f"{len(loaded.templates)} templates)")
 
 
+@main.command()
+def doctor() -> None:
+    """Check settings, content, the database and the tokens, and say what to fix."""
+    from adapters.doctor import run_checks
+
+    findings = run_checks(_settings())
+    for finding in findings:
+        click.echo(finding.line())
+    if not all(f.ok for f in findings):
+        sys.exit(1)
+
+
 @main.group()
 def db() -> None:
     """Work with the database."""

@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 
+import psycopg
 from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from bot.interfaces import Record, Store, StoreError
+from bot.storage.urls import redact
 
 __all__ = ["MIGRATIONS", "PostgresStore"]
 
@@ -43,11 +45,14 @@ class PostgresStore(Store):
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8) -> None:
         self._url = url
         try:
+            # Fail fast and clearly when the server is not there; the pool would retry
+            # quietly until its timeout.
+            psycopg.connect(url, connect_timeout=5).close()
             self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size,
                                         kwargs={"autocommit": True}, open=True, timeout=10)
             self._pool.wait(timeout=10)
         except Exception as exc:
-            raise StoreError(f"cannot reach PostgreSQL at {_redact(url)}: {exc}") from exc
+            raise StoreError(f"cannot reach PostgreSQL at {redact(url)}: {exc}") from exc
         self.migrate()
 
     def migrate(self) -> list[int]:
@@ -130,12 +135,3 @@ class PostgresStore(Store):
     def close(self) -> None:
         self._pool.close()
 
-
-def _redact(url: str) -> str:
-    """Never print a password into a log."""
-    head, sep, tail = url.rpartition("@")
-    if not sep:
-        return url
-    scheme, _, credentials = head.partition("://")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{tail}" if ":" in credentials else url

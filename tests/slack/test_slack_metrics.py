@@ -14,11 +14,11 @@ async def test_metrics_count_turns_and_web_api_errors(
     slack_api.fail("chat.postMessage", "channel_not_found")
     await person.slack.dm(person.team, person.user, "okay")
     await slack_api.settle()
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"http://127.0.0.1:{service.port}/metrics") as response:
-            assert response.status == 200
-            assert response.headers["Content-Type"].startswith("text/plain")
-            text = await response.text()
+    url = f"http://127.0.0.1:{service.port}/metrics"
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain")
+        text = await response.text()
     assert 'notnow_turns_total{platform="slack"}' in text
     assert 'notnow_turn_seconds_bucket{le="0.1",platform="slack"}' in text
     assert 'notnow_platform_api_errors_total{error="channel_not_found",platform="slack"}' in text
