@@ -37,7 +37,7 @@ BLOCKS_PER_MESSAGE = 45  # message: 50 blocks
 BLOCKS_PER_HOME = 100  # home tab: 100 blocks
 FALLBACK_LIMIT = 3000  # notification text: kept short, it is only a preview
 LABEL_LIMIT = 75  # button and option text
-MAX_BUTTONS = 5  # more than this reads better as a menu
+MAX_BUTTONS = 10  # a check-in's done/snooze/skip/stop set stays one click away; more: a menu
 MAX_SELECT_OPTIONS = 100
 FENCE = "```"
 

@@ -37,13 +37,15 @@ def test_up_to_five_options_are_buttons_with_unique_action_ids_and_styles() -> N
     assert buttons[0]["text"] == {"type": "plain_text", "text": "Alpha", "emoji": True}
 
 
-def test_more_than_five_options_become_a_menu() -> None:
-    options = tuple(Option(f"s={i}", f"Option {i}") for i in range(7))
+def test_more_than_ten_options_become_a_menu() -> None:
+    options = tuple(Option(f"s={i}", f"Option {i}") for i in range(11))
     [message] = render_reply(Reply("Pick", options=options))
     [menu] = message.blocks[-1]["elements"]
     assert menu["type"] == "static_select"
     assert menu["action_id"].startswith("notnow_")
-    assert [o["value"] for o in menu["options"]] == [f"s={i}" for i in range(7)]
+    assert [o["value"] for o in menu["options"]] == [f"s={i}" for i in range(11)]
+    [message] = render_reply(Reply("Pick", options=options[:10]))
+    assert [e["type"] for e in message.blocks[-1]["elements"]] == ["button"] * 10
 
 
 def test_draft_is_a_code_block_that_cannot_be_closed_early() -> None:
