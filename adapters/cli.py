@@ -235,10 +235,11 @@ def nudges_list(user_key: str | None) -> None:
     if not shown:
         click.echo("no nudges")
         return
-    click.echo(f"{'due (UTC)':<26} {'state':<10} {'kind':<18} {'tries':>5}  user")
+    click.echo(f"{'due (UTC)':<26} {'state':<10} {'kind':<18} {'tries':>5}  "
+               f"{'user':<28} last error")
     for row in shown:
         click.echo(f"{row['due_at'][:25]:<26} {row['state']:<10} {row['kind']:<18} "
-                   f"{row.get('attempts', 0):>5}  {row['user']}")
+                   f"{row.get('attempts', 0):>5}  {row['user']:<28} {row.get('last_error') or ''}")
 
 
 if __name__ == "__main__":

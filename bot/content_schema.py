@@ -30,7 +30,7 @@ class _Strict(BaseModel):
 
 
 class OptionSpec(_Strict):
-    value: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9 _.-]+$")
+    value: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9 _.+/-]+$")
     label: str = Field(min_length=1, max_length=75)
     next: str | None = None
     style: Literal["default", "primary", "danger"] = "default"

@@ -142,12 +142,9 @@ class FlowRunner:
             option = self._match_option(spec, text)
             if option is not None:
                 self._choose(person, spec, option, replies)
-            elif spec.free_text and len(text) <= spec.max_length:
-                self._save(person, spec, text)
-                self._advance(person, spec.free_text_next or spec.next, replies)
             elif spec.free_text:
-                replies.append(Reply(texts.text("field_too_long", limit=spec.max_length,
-                                                length=len(text))))
+                self._answer_text(person, spec, text, replies,
+                                  then=spec.free_text_next or spec.next)
             else:
                 self.reask(person, replies, texts.text("need_choice"))
             return
@@ -163,7 +160,7 @@ class FlowRunner:
         return True
 
     def _answer_text(self, person: Record, spec: StepSpec, text: str,
-                     replies: list[Reply]) -> None:
+                     replies: list[Reply], *, then: str | None = None) -> None:
         if len(text) > spec.max_length:
             replies.append(Reply(self._content.text("field_too_long", limit=spec.max_length,
                                                     length=len(text))))
@@ -177,7 +174,7 @@ class FlowRunner:
             replies.append(Reply(self._content.text("future_date")))
             return
         self._save(person, spec, value)
-        self._advance(person, spec.next, replies)
+        self._advance(person, then or spec.next, replies)
 
     def _parse(self, person: Record, spec: StepSpec, text: str) -> Any:
         if spec.parse == "date":

@@ -376,3 +376,18 @@ def test_timezone_from_platform_never_overrides_the_persons_choice(conv: Convers
 def test_text_is_answered_without_a_slash_command(conv: Conversation) -> None:
     conv.send(Text("hello there, I just got rejected"))
     assert "three steps" in conv.text
+
+
+def test_time_zone_from_a_list_or_typed(conv: Conversation) -> None:
+    conv.command("settings")
+    conv.pick("Time zone")
+    assert "India (Kolkata)" in conv.options and len(conv.options) > 10  # a menu
+    conv.pick("India")
+    assert conv.person["settings"]["timezone"] == "Asia/Kolkata"
+    conv.pick("Time zone")
+    conv.send("pacific/auckland")
+    assert conv.person["settings"]["timezone"] == "Pacific/Auckland"
+    conv.pick("Time zone")
+    conv.send("Atlantis/Capital")
+    assert "isn't a time zone" in conv.text
+    assert conv.person["settings"]["timezone"] == "Pacific/Auckland"

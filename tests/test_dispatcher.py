@@ -281,3 +281,47 @@ async def test_the_scheduler_wakes_the_dispatcher(
     finally:
         await scheduler.stop()
     assert len(sender.sent) == 2
+
+
+def test_a_check_in_due_in_14_days_fires_that_morning_and_not_before(
+        conv: Conversation, dispatcher: NudgeDispatcher, sender: RecordingSender,
+        clock: ManualClock) -> None:
+    conv.coach.set_timezone(conv.user, "Asia/Tokyo")
+    log_rejection(conv)
+    person = conv.person
+    nudge = conv.coach.planner.plan_after(person, person["cases"][0], "openings", days=14)
+    conv.coach.people.save(conv.user, person)
+    # Friday 27 Nov 19:00 in Tokyo + 14 days = Friday 11 Dec, 09:00 JST = 00:00 UTC
+    run_until(dispatcher, clock, datetime(2026, 12, 10, 23, 59, tzinfo=UTC), timedelta(hours=2))
+    assert sender.sent == []
+    run_until(dispatcher, clock, datetime(2026, 12, 11, 0, 30, tzinfo=UTC), timedelta(minutes=10))
+    assert [(when, n) for when, _, n, _ in sender.sent] == [
+        (datetime(2026, 12, 11, 0, 0, tzinfo=UTC), nudge["id"])]
+
+
+def test_nudges_list_shows_state_attempts_and_the_last_error(tmp_path, content) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    from bot.storage import TinyDBStore
+
+    store = TinyDBStore(tmp_path / "db")
+    clock = ManualClock(datetime(2026, 11, 27, 10, tzinfo=UTC))
+    coach = Coach(store=store, content=content, clock=clock)
+    conv = Conversation(coach, UserRef("test", "T1", "U1"))
+    network_plan(conv)
+    clock.set(datetime(2026, 12, 4, 9, tzinfo=UTC))
+    sender = RecordingSender()
+    sender.clock = coach.clock  # type: ignore[assignment]
+    sender.fail_with = DeliveryError("dm_closed", retryable=True)
+    asyncio.run(NudgeDispatcher(coach=coach, senders={"test": sender}).send_due())
+    store.close()
+    out = subprocess.run([sys.executable, "-m", "adapters.cli", "nudges", "list", "--user",
+                          "test:T1:U1"], env={**os.environ, "NOTNOW_DB": str(tmp_path / "db")},
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    rows = out.splitlines()
+    assert rows[0].split()[:4] == ["due", "(UTC)", "state", "kind"]
+    assert any("planned" in r and "heard_back" in r and "dm_closed" in r and " 1 " in r
+               for r in rows)
+    assert sum("planned" in r for r in rows) >= 4
