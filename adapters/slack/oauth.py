@@ -15,6 +15,7 @@ from slack_sdk.oauth.installation_store.file import FileInstallationStore
 from slack_sdk.oauth.state_store.file import FileOAuthStateStore
 
 from bot.settings import Settings, default_db_path
+from bot.storage.urls import redact
 
 __all__ = ["BOT_SCOPES", "INSTALL_PATH", "REDIRECT_PATH", "oauth_dir", "oauth_settings"]
 
@@ -41,7 +42,8 @@ def oauth_dir(settings: Settings) -> Path:
     db = settings.db
     if db.startswith("memory://") or "://" in db.removeprefix("tinydb://"):
         log.warning(
-            "NOTNOW_DB=%s is not a path; keeping Slack installs under the default data dir", db
+            "NOTNOW_DB=%s is not a path; keeping Slack installs under the default data dir",
+            redact(db),
         )
         db = default_db_path()
     return Path(db.removeprefix("tinydb://")).expanduser().resolve().parent / "slack-oauth"
