@@ -296,14 +296,13 @@ def _check_nudges(loader: _Loader, content: Content, doc: LinedYaml | None) -> N
     for name, source in spec.answers.items():
         loader.template(content, f"nudge_answer:{name}", source, "nudges.yaml", doc,
                         ("answers", name))
-    missing = set(NudgeAnswerNames) - set(spec.answers)
-    for name in sorted(missing):
+    for answer in sorted(set(NudgeAnswerNames) - set(spec.answers)):
         loader.fail("nudges.yaml", doc.line_of(("answers",)) if doc else None,
-                    f"answers.{name}", "required answer is missing")
+                    f"answers.{answer}", "required answer is missing")
     used = set(spec.standard_buttons) | {b for k in spec.kinds.values() for b in k.extra_buttons}
-    for name in sorted(used - set(spec.buttons)):
+    for button in sorted(used - set(spec.buttons)):
         loader.fail("nudges.yaml", doc.line_of(("buttons",)) if doc else None,
-                    f"buttons.{name}", "button is used but has no label")
+                    f"buttons.{button}", "button is used but has no label")
     for cadence, cadence_spec in spec.cadences.items():
         uses: list[tuple[tuple[str | int, ...], str]] = [
             (("cadences", cadence, "schedule", index, "kind"), item.kind)

@@ -31,7 +31,8 @@ def _progress(case: Record) -> str:
         return "follow-up sent"
     if case["status"] == "open" and case.get("draft_shown_at"):
         return "follow-up drafted, not sent yet"
-    return PROGRESS.get(case["status"], case["status"])
+    status = str(case["status"])
+    return PROGRESS.get(status, status)
 
 
 def overview_text(person: Record, nudges: list[Record], *, content: Content,

@@ -74,7 +74,7 @@ class PostgresStore(Store):
     def read(self, namespace: str, key: str) -> Record | None:
         row = self._one("SELECT doc FROM notnow_records WHERE namespace = %s AND key = %s",
                         (namespace, key))
-        return row[0] if row else None
+        return row[0] if row else None  # type: ignore[return-value]  # jsonb -> dict
 
     def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Record]:
         with self._pool.connection() as conn:
@@ -128,7 +128,7 @@ class PostgresStore(Store):
     def _one(self, sql: str, params: tuple[object, ...]) -> tuple[object, ...] | None:
         try:
             with self._pool.connection() as conn:
-                return conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+                return conn.execute(sql, params).fetchone()
         except pg_errors.Error as exc:
             raise StoreError(f"PostgreSQL: {exc}") from exc
 
