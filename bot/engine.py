@@ -156,7 +156,7 @@ class Coach:
     def overview(self, user: UserRef) -> list[Reply]:
         with self._lock_for(user):
             person = self._load_quietly(user)
-            text = overview_text(person, self.people.nudges_of(person),
+            text = overview_text(person, self.nudge_book.of_person(person),
                                  content=self.content, clock=self.clock)
         return [Reply(text)]
 
@@ -254,7 +254,7 @@ class Coach:
             replies.append(Reply(text("new_case")))
             self._new(person, replies)
         elif name == "status":
-            replies.append(Reply(overview_text(person, self.people.nudges_of(person),
+            replies.append(Reply(overview_text(person, self.nudge_book.of_person(person),
                                                content=self.content, clock=self.clock)))
         elif name == "settings":
             if flow is not None and flow["flow"] != "settings":
@@ -290,7 +290,7 @@ class Coach:
             replies.append(Reply(text("stopped")))
         elif name == "export":
             replies.append(Reply(text("export_ready"), file=export_file(
-                person, self.people.nudges_of(person), clock=self.clock)))
+                person, self.nudge_book.of_person(person), clock=self.clock)))
         elif name == "forget":
             person["pending"] = {"kind": "forget"}
             replies.append(Reply(text("forget_confirm"), options=(
@@ -371,7 +371,9 @@ class Coach:
         pending = person.get("pending") or {}
         person["pending"] = None
         if event.value == FORGET_YES and pending.get("kind") == "forget":
-            self.people.forget(user, person)
+            for nudge_id in person.get("nudge_ids", []):
+                self.nudge_book.delete(nudge_id)
+            self.people.forget(user)
             replies.append(Reply(self.content.text("forget_done")))
             return True
         if event.value == FORGET_NO:

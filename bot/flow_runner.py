@@ -38,10 +38,8 @@ class FlowRunner:
     # -- moving between steps -------------------------------------------------------
 
     def start(self, person: Record, case: Record, replies: list[Reply]) -> None:
-        flow = self._content.flows["compose"]
-        person["flow"] = {"flow": "compose", "step": flow.start, "case": case["id"],
-                          "asked": False, "history": []}
-        self.enter(person, "compose", flow.start, replies)
+        """A new case starts at step 1."""
+        self.start_flow(person, "compose", None, case["id"], replies)
 
     def start_flow(self, person: Record, flow_name: str, step: str | None,
                    case_id: str | None, replies: list[Reply]) -> None:

@@ -42,6 +42,20 @@ class NudgeBook:
     def get(self, nudge_id: str) -> Record | None:
         return self._store.read(NUDGES, nudge_id)
 
+    def delete(self, nudge_id: str) -> None:
+        """Remove a nudge and its due entry (``forget``)."""
+        with self._lock:
+            nudge = self.get(nudge_id)
+            if nudge is not None and nudge.get("due_key"):
+                self._store.delete(DUE, nudge["due_key"])
+            self._store.delete(NUDGES, nudge_id)
+
+    def of_person(self, person: Record) -> list[Record]:
+        """The person's nudges, in the order they were planned."""
+        ids = list(person.get("nudge_ids", []))
+        found = self._store.read_many(NUDGES, ids)
+        return [found[nudge_id] for nudge_id in ids if nudge_id in found]
+
     def add(self, nudge: Record) -> None:
         with self._lock:
             nudge["due_key"] = due_key(nudge)

@@ -20,7 +20,6 @@ from bot.people import person_key
 
 __all__ = ["NudgePlanner", "local_today", "window_start_utc"]
 
-NUDGES = "nudges"  # re-exported for callers that read nudge records directly
 
 
 def local_today(person: Record, clock: Clock) -> date:
@@ -108,8 +107,7 @@ class NudgePlanner:
         return self.plan_after(person, case, spec.repeat.kind, days=spec.repeat.every_days)
 
     def of_person(self, person: Record) -> list[Record]:
-        found = (self._book.get(nudge_id) for nudge_id in person.get("nudge_ids", []))
-        return [nudge for nudge in found if nudge is not None]
+        return self._book.of_person(person)
 
     def cancel(self, person: Record, *, case: Record | None = None,
                kind: str | None = None) -> int:

@@ -19,7 +19,6 @@ from bot.messages import UserRef
 __all__ = ["PEOPLE", "PersonRepo", "active_case", "case_by_id", "new_case", "person_key"]
 
 PEOPLE = "people"
-NUDGES = "nudges"
 SCHEMA_VERSION = 1
 ANY = object()  # "save whatever is there": for callers that hold the only writer
 
@@ -88,15 +87,8 @@ class PersonRepo:
                 return person
         raise StoreError(f"{user.key} kept changing under us; gave up after {attempts} tries")
 
-    def nudges_of(self, person: Record) -> list[Record]:
-        found = (self._store.read(NUDGES, nudge_id) for nudge_id in person.get("nudge_ids", []))
-        return [nudge for nudge in found if nudge is not None]
-
-    def forget(self, user: UserRef, person: Record | None) -> None:
-        """Delete the person and every nudge that belongs to them (their entries in the
-        per-day index are dropped by the dispatcher when it next passes those days)."""
-        for nudge_id in (person or {}).get("nudge_ids", []):
-            self._store.delete(NUDGES, nudge_id)
+    def forget(self, user: UserRef) -> None:
+        """Delete the person's record (their nudges are the nudge book's to delete)."""
         self._store.delete(PEOPLE, user.key)
 
 

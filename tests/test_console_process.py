@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.nudge_plan import NUDGES
+from bot.nudge_book import NUDGES
 from bot.people import PEOPLE
 from bot.storage import TinyDBStore
 
