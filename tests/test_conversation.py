@@ -338,6 +338,7 @@ def test_forget_needs_confirmation_then_deletes_everything(conv: Conversation) -
     assert "deleted all your data" in conv.text
     assert conv.coach.store.read("people", conv.user.key) is None
     assert all(conv.coach.store.read(NUDGES, n) is None for n in nudge_ids)
+    assert list(conv.coach.store.keys("nudge_due")) == []  # nothing left to dispatch
 
 
 def test_unknown_command_gets_help(conv: Conversation) -> None:
