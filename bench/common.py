@@ -9,6 +9,7 @@ Imported as ``bench.common`` by scripts that put the repository root on ``sys.pa
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import math
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,11 +45,13 @@ from bot.settings import DEFAULT_CONTENT_DIR  # noqa: E402
 from bot.storage import MemoryStore, TinyDBStore  # noqa: E402
 from tests.conversation import Conversation  # noqa: E402
 from tests.pg_server import PostgresServer, find_pg_bin  # noqa: E402
+from tests.standins.slack_api import ApiCall, SlackStandIn, dm_channel_id  # noqa: E402
 
 __all__ = [
     "FULL_RUN",
     "START",
     "BenchPostgres",
+    "BenchStandIn",
     "Step",
     "Summary",
     "clone_rows",
@@ -223,6 +227,9 @@ class BenchPostgres:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
         self._databases.append(name)
+        return self.url_for(name)
+
+    def url_for(self, name: str) -> str:
         return self.url.rsplit("/", 1)[0] + "/" + name
 
     def __exit__(self, *exc: object) -> None:
@@ -337,9 +344,9 @@ def tinydb_without_fsync() -> Iterator[None]:
 
 
 def write_rows(store: Store, rows: Sequence[Row], *, pg_url: str | None = None) -> None:
-    """Write records fast: TinyDB through its own ``write`` without per-file fsync;
-    PostgreSQL with one multi-row statement per batch into the store's own table (the
-    same statement ``PostgresStore.write`` runs, batched in one transaction)."""
+    """Write records fast. PostgreSQL (``pg_url``): the statement ``PostgresStore.write``
+    runs, pipelined in one transaction into the store's own table. Any other store: its
+    own ``write``; wrap the call in :func:`tinydb_without_fsync` to fill TinyDB quickly."""
     if pg_url is not None:
         import psycopg
         from psycopg.types.json import Jsonb
@@ -350,11 +357,6 @@ def write_rows(store: Store, rows: Sequence[Row], *, pg_url: str | None = None) 
                    ON CONFLICT (namespace, key) DO UPDATE SET doc = EXCLUDED.doc""",
                 [(ns, key, Jsonb(doc)) for ns, key, doc in rows],
             )
-        return
-    if isinstance(store, TinyDBStore):
-        with tinydb_without_fsync():
-            for ns, key, doc in rows:
-                store.write(ns, key, doc)
         return
     for ns, key, doc in rows:
         store.write(ns, key, doc)
@@ -376,3 +378,57 @@ def wait_process(proc: subprocess.Popen[Any], timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=timeout)
+
+
+# -- the Slack stand-in, trimmed for load ---------------------------------------------
+
+
+class BenchStandIn(SlackStandIn):
+    """tests/standins/slack_api.py's Slack, answering exactly as it does, but keeping
+    counts and post arrival times instead of every call: its ``wait_for`` rescans all
+    calls on every call, which under load would measure the stand-in, not the app.
+
+    ``chat.postMessage`` to a user id lands in that user's DM, as on Slack. The Web API
+    method ``bench.stats`` answers with the counts (for a stand-in in another process).
+    """
+
+    def __init__(self, *, team: str) -> None:
+        super().__init__(default_team=team)
+        self.team = team
+        self.counts: Counter[str] = Counter()
+        self.posts: defaultdict[str, list[float]] = defaultdict(list)  # channel -> arrivals
+        self._waiters: defaultdict[str, list[tuple[int, asyncio.Future[None]]]] = (
+            defaultdict(list))
+
+    def _answer(self, method: str, p: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if method == "bench.stats":
+            return {"ok": True, "counts": dict(self.counts)}
+        return super()._answer(method, p, token)
+
+    async def _record(self, call: ApiCall) -> None:
+        self.counts[call.method] += 1
+        if call.method != "chat.postMessage" or call.status != 200:
+            return
+        channel = str(call.params.get("channel", ""))
+        if channel.startswith("U"):
+            channel = dm_channel_id(self.team, channel)
+        arrivals = self.posts[channel]
+        arrivals.append(call.at)
+        waiting = self._waiters.get(channel)
+        if waiting:
+            for entry in list(waiting):
+                count, future = entry
+                if len(arrivals) >= count:
+                    waiting.remove(entry)
+                    if not future.done():
+                        future.set_result(None)
+
+    async def wait_posts(self, channel: str, count: int, *, timeout: float) -> list[float]:
+        """Arrival times (``time.perf_counter``) of the channel's posts, once there are
+        at least ``count``."""
+        arrivals = self.posts[channel]
+        if len(arrivals) < count:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters[channel].append((count, future))
+            await asyncio.wait_for(future, timeout)
+        return arrivals
