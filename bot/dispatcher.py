@@ -64,11 +64,14 @@ class _Claimed:
 
 
 class NudgeDispatcher:
-    """One pass at a time per process (the scheduler runs it with ``max_instances=1``)."""
+    """One pass at a time per process (the scheduler makes sure). Within a pass, up to
+    ``concurrency`` people are served at once (a store's durable write and a platform
+    round trip are mostly waiting); each person's nudges go one after another."""
 
     def __init__(self, *, coach: Coach, senders: Mapping[str, NudgeSender],
-                 claim_timeout: timedelta = timedelta(minutes=2)) -> None:
+                 claim_timeout: timedelta = timedelta(minutes=2), concurrency: int = 8) -> None:
         self._coach = coach
+        self._concurrency = concurrency
         self._senders = dict(senders)
         self._claim_timeout = claim_timeout
         self.instance = uuid.uuid4().hex[:12]
@@ -77,14 +80,22 @@ class NudgeDispatcher:
         report = DispatchReport()
         now = self._coach.clock.now()
         due = await asyncio.to_thread(self._coach.nudge_book.due, now)
-        for nudge in due:
-            if only_user is not None and nudge["user"] != only_user.key:
-                continue
-            try:
-                await self._one(nudge["id"], UserRef.from_key(nudge["user"]), report)
-            except Exception as exc:  # one bad record must not stop everyone else's nudges
-                log.exception("nudge %s could not be dispatched", nudge["id"])
-                report.errors.append(f"{nudge['id']}: {exc!r}")
+        by_person: dict[str, list[str]] = {}
+        for nudge in due:  # oldest first, so a person's oldest nudge wins their day
+            if only_user is None or nudge["user"] == only_user.key:
+                by_person.setdefault(nudge["user"], []).append(nudge["id"])
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def person(key: str, nudge_ids: list[str]) -> None:
+            async with gate:
+                for nudge_id in nudge_ids:
+                    try:
+                        await self._one(nudge_id, UserRef.from_key(key), report)
+                    except Exception as exc:  # one bad record must not stop the others
+                        log.exception("nudge %s could not be dispatched", nudge_id)
+                        report.errors.append(f"{nudge_id}: {exc!r}")
+
+        await asyncio.gather(*(person(key, ids) for key, ids in by_person.items()))
         return report
 
     async def _one(self, nudge_id: str, user: UserRef, report: DispatchReport) -> None:

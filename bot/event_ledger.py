@@ -8,7 +8,7 @@ check hold across restarts and, with a shared backend, across processes.
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.interfaces import Clock, Store
 
@@ -18,29 +18,35 @@ NAMESPACE = "events"
 
 
 class EventLedger:
-    """``first_time(source, event_id)`` is ``True`` once per event id, ``False`` after."""
+    """``first_time(source, event_id)`` is ``True`` once per event id, ``False`` after.
+
+    The check is the store's atomic ``add``, so it needs no lock of its own. Old entries
+    are purged at most once per ``ttl``, so the purge reads each entry about twice in its
+    life, however busy the workspace is.
+    """
 
     def __init__(self, *, store: Store, clock: Clock, ttl: timedelta = timedelta(hours=2)) -> None:
         self._store = store
         self._clock = clock
         self._ttl = ttl
-        self._lock = threading.Lock()
-        self._since_purge = 0
+        self._purge_guard = threading.Lock()
+        self._last_purge = clock.now()
 
     def first_time(self, source: str, event_id: str) -> bool:
         now = self._clock.now()
-        with self._lock:
-            created = self._store.add(NAMESPACE, f"{source}:{event_id}", {"at": now.isoformat()})
-            self._since_purge += 1
-            if self._since_purge >= 500:
-                self._since_purge = 0
-                self._purge()
+        created = self._store.add(NAMESPACE, f"{source}:{event_id}", {"at": now.isoformat()})
+        if now - self._last_purge >= self._ttl and self._purge_guard.acquire(blocking=False):
+            try:
+                self._last_purge = now
+                self._purge(now)
+            finally:
+                self._purge_guard.release()
         return created
 
-    def _purge(self) -> None:
+    def _purge(self, now: datetime) -> None:
         """Drop entries older than the ttl: Slack stops retrying after minutes, not hours."""
-        cutoff = (self._clock.now() - self._ttl).isoformat()
-        for key in list(self._store.keys(NAMESPACE)):
-            record = self._store.read(NAMESPACE, key)
-            if record is not None and record.get("at", "") < cutoff:
+        cutoff = (now - self._ttl).isoformat()
+        keys = list(self._store.keys(NAMESPACE))
+        for key, record in self._store.read_many(NAMESPACE, keys).items():
+            if record.get("at", "") < cutoff:
                 self._store.delete(NAMESPACE, key)

@@ -59,8 +59,10 @@ class AtomicJSONStorage(Storage):
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._tmp_dir / f"{os.getpid()}-{threading.get_ident()}-{self._path.name}"
+        # json.dumps, not json.dump: dump streams through the pure-Python encoder.
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self._path)

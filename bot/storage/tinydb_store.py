@@ -7,8 +7,10 @@ number of people stored. Files fan out into 256 sub-folders by a hash of the key
 folder grows huge.
 
 Access is serialised: one process owns the database (an exclusive ``flock`` on
-``.lock``, released by the kernel if the process dies), and one lock orders that
-process's threads. Other processes may open it read-only (``notnow nudges list``).
+``.lock``, released by the kernel if the process dies). Within it, writes to one record
+are ordered by a lock chosen by the record's key (64 of them), so turns of different
+people write, and wait for their fsyncs, in parallel; reads take no lock, since a
+rename replaces a file whole. Other processes may open it read-only (``nudges list``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ __all__ = ["TinyDBStore"]
 log = logging.getLogger(__name__)
 
 _SUFFIX = ".json"
+LOCK_STRIPES = 64
 
 
 class TinyDBStore(Store):
@@ -47,7 +50,7 @@ class TinyDBStore(Store):
     ) -> None:
         self._root = Path(root).expanduser()
         self._read_only = read_only
-        self._lock = threading.RLock()
+        self._stripes = [threading.RLock() for _ in range(LOCK_STRIPES)]
         self._lock_file: int | None = None
         self._tmp_dir = self._root / ".tmp"
         if read_only:
@@ -89,18 +92,21 @@ class TinyDBStore(Store):
         shard = hashlib.sha256(key.encode()).hexdigest()[:2]
         return self._root / namespace / shard / (quote(key, safe="") + _SUFFIX)
 
+    def _lock(self, namespace: str, key: str) -> threading.RLock:
+        return self._stripes[hash((namespace, key)) % LOCK_STRIPES]
+
     def _open(self, path: Path) -> TinyDB:
         return TinyDB(path, storage=AtomicJSONStorage, tmp_dir=self._tmp_dir)
 
     def read(self, namespace: str, key: str) -> Record | None:
         path = self._path(namespace, key)
-        with self._lock:
-            if not path.exists():
-                return None
-            try:
-                with self._open(path) as db:
-                    doc = db.table("_default").get(doc_id=1)
-            except UnreadableFileError:
+        if not path.exists():
+            return None
+        try:
+            with self._open(path) as db:
+                doc = db.table("_default").get(doc_id=1)
+        except UnreadableFileError:
+            with self._lock(namespace, key):
                 raise CorruptRecordError(namespace, key, self._quarantine(path)) from None
         return dict(doc) if isinstance(doc, Document) else None
 
@@ -119,7 +125,7 @@ class TinyDBStore(Store):
     def write(self, namespace: str, key: str, record: Record) -> None:
         self._check_writable()
         path = self._path(namespace, key)
-        with self._lock:
+        with self._lock(namespace, key):
             try:
                 # A fresh database each time: the record replaces whatever was there,
                 # including a file that no longer parses.
@@ -130,14 +136,14 @@ class TinyDBStore(Store):
 
     def replace(self, namespace: str, key: str, record: Record, *,
                 expected: Record | None) -> bool:
-        with self._lock:
+        with self._lock(namespace, key):
             if expected is None and self._path(namespace, key).exists():
                 return False  # cheaper than parsing it
             return super().replace(namespace, key, record, expected=expected)
 
     def delete(self, namespace: str, key: str) -> None:
         self._check_writable()
-        with self._lock, contextlib.suppress(FileNotFoundError):
+        with self._lock(namespace, key), contextlib.suppress(FileNotFoundError):
             self._path(namespace, key).unlink()
 
     def keys(self, namespace: str) -> Iterator[str]:
@@ -168,7 +174,6 @@ class TinyDBStore(Store):
             raise StoreError("this store was opened read-only")
 
     def close(self) -> None:
-        with self._lock:
-            if self._lock_file is not None:
-                os.close(self._lock_file)
-                self._lock_file = None
+        if self._lock_file is not None:
+            os.close(self._lock_file)
+            self._lock_file = None
