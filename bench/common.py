@@ -16,7 +16,6 @@ import math
 import os
 import platform
 import secrets
-import shutil
 import statistics
 import subprocess
 import sys
@@ -214,7 +213,7 @@ class BenchPostgres:
         if bin_dir is None:
             raise SystemExit("PostgreSQL is not installed (looked in /usr/lib/postgresql/*/bin "
                              "and $PG_BIN); pass --stores without postgres, or --pg-url")
-        server = PostgresServer(bin_dir) if self._fast else _DurablePostgres(bin_dir)
+        server = PostgresServer(bin_dir, durable=not self._fast)
         self._server = server.start()
         self.url = self._server.url
         return self
@@ -247,21 +246,6 @@ class BenchPostgres:
         if self._given:
             return "given server"
         return "fsync=off, synchronous_commit=off" if self._fast else "fsync=on (defaults)"
-
-
-class _DurablePostgres(PostgresServer):
-    """tests/pg_server.py's server without its ``fsync=off``: production-like durability."""
-
-    def start(self) -> PostgresServer:
-        data = self._root / "data"
-        if self._as_postgres:
-            shutil.chown(self._root, "postgres")
-        self._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
-        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self._root} "
-                   "-c max_connections=100")
-        self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self._root / "log"),
-                  "-w", "start")
-        return self
 
 
 @contextlib.contextmanager

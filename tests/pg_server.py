@@ -37,8 +37,11 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, *, durable: bool = False) -> None:
+        """``durable=False`` (tests) turns fsync off; benchmarks want PostgreSQL's own
+        durable defaults, to compare fairly with TinyDB, which fsyncs every write."""
         self._bin = bin_dir
+        self._durable = durable
         self._root = Path(tempfile.mkdtemp(prefix="notnow-pg-"))
         self.port = _free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
@@ -56,7 +59,9 @@ class PostgresServer:
             shutil.chown(self._root, "postgres")
         self._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
         options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self._root} "
-                   "-c fsync=off -c synchronous_commit=off -c max_connections=100")
+                   "-c max_connections=100")
+        if not self._durable:
+            options += " -c fsync=off -c synchronous_commit=off"
         self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self._root / "log"),
                   "-w", "start")
         return self
