@@ -49,7 +49,8 @@ def build_context(
         "contact_first_name": first or "there",
         "contact_full_name": contact or "Hiring team",
         "contact_formal_name": contact or "Hiring Manager",
-        "person_name": person.get("display_name") or "[Your name]",
+        "person_name": (settings.get("name") or person.get("display_name")
+                        or "[Your name]"),
         "today": now.astimezone(ZoneInfo(settings["timezone"])).strftime("%d %B %Y"),
         "upset": current.get("mood") in upset_moods,
         "improvements": list(current.get("improvements") or []),
@@ -59,6 +60,7 @@ def build_context(
             "window_end": window["end"],
             "window_days_label": DAY_LABELS.get(days, ", ".join(days)),
             "cadence": settings["cadence"],
+            "name": settings.get("name") or person.get("display_name") or "",
         },
         "upcoming": [],
     }

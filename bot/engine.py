@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.commands import parse_command
@@ -144,6 +145,17 @@ class Coach:
             if person["settings"].get("timezone_source") != "user":
                 person["settings"].update(timezone=zone, timezone_source="platform")
 
+        self._adopt_profile(user, adopt)
+
+    def set_display_name(self, user: UserRef, name: str) -> None:
+        """The name a platform shows for the person, to sign drafts with (a name chosen
+        in ``settings`` wins). Control characters and excess length are dropped."""
+        clean = clean_text(name or "").strip()[:80]
+        if not clean:
+            return
+        self._adopt_profile(user, lambda person: person.update(display_name=clean))
+
+    def _adopt_profile(self, user: UserRef, adopt: Callable[[Record], None]) -> None:
         with self._lock_for(user):
             try:
                 if self.people.update(user, adopt) is None:  # someone new: start their record

@@ -392,3 +392,26 @@ def test_time_zone_from_a_list_or_typed(conv: Conversation) -> None:
     conv.send("Atlantis/Capital")
     assert "isn't a time zone" in conv.text
     assert conv.person["settings"]["timezone"] == "Pacific/Auckland"
+
+
+def test_drafts_are_signed_with_the_platform_name_unless_one_is_chosen(
+        conv: Conversation) -> None:
+    conv.coach.set_display_name(conv.user, "Ada\x1b[31m Lovelace")
+    log_rejection(conv)
+    conv.pick("Email")
+    assert conv.draft is not None and conv.draft.endswith("Ada[31m Lovelace")
+    conv.command("settings")
+    conv.pick("Name on drafts")
+    conv.send("Ada L.")
+    conv.pick("Nothing")
+    conv.coach.set_display_name(conv.user, "Someone Else")  # the person's choice wins
+    conv.command("new")
+    for answer in ("Okay", "write down"):
+        conv.pick(answer)
+    for answer in ("Globex", "PM"):
+        conv.send(answer)
+    conv.pick("Application")
+    for answer in ("today", "skip", "skip"):
+        conv.send(answer)
+    conv.pick("Letter")
+    assert conv.draft is not None and conv.draft.rstrip().endswith("Ada L.")

@@ -27,9 +27,18 @@ def user_ref(user: discord.abc.Snowflake) -> UserRef:
     return UserRef(platform=PLATFORM, workspace=WORKSPACE, user=str(user.id))
 
 
+_known_names: dict[int, str] = {}
+
+
 async def take_turn(coach: Coach, user: discord.abc.Snowflake, event: Input) -> list[Reply]:
-    """Run the (blocking, disk-touching) engine off the event loop."""
-    return await asyncio.to_thread(coach.handle, user_ref(user), event)
+    """Run the (blocking, disk-touching) engine off the event loop. The person's Discord
+    display name is passed on when it is new to this process (drafts are signed with it)."""
+    who = user_ref(user)
+    name = getattr(user, "display_name", None)
+    if isinstance(name, str) and name and _known_names.get(user.id) != name:
+        _known_names[user.id] = name
+        await asyncio.to_thread(coach.set_display_name, who, name)
+    return await asyncio.to_thread(coach.handle, who, event)
 
 
 class TurnLocks:

@@ -1,9 +1,10 @@
-"""Tell the engine each person's time zone, once per process.
+"""Tell the engine each person's time zone and name, once per process.
 
 Nudges go out "during your usual hours", which only works if the engine knows where the
-person is. Slack already knows (``users.info`` → ``user.tz``), so the adapter asks on a
-person's first interaction after a start and passes it on; a changed zone is picked up
-at the next restart, which is soon enough for day-granular nudges.
+person is, and drafts read better signed with the person's name. Slack already knows
+both (``users.info`` → ``user.tz``, ``user.profile.real_name``), so the adapter asks on
+a person's first interaction after a start and passes them on; a change is picked up at
+the next restart, which is soon enough.
 """
 
 from __future__ import annotations
@@ -52,6 +53,13 @@ class TimezoneSync:
             )
             return
         user = response.get("user") or {}
-        tz = user.get("tz") if isinstance(user, dict) else None
+        if not isinstance(user, dict):
+            return
+        tz = user.get("tz")
         if isinstance(tz, str) and tz:
             await asyncio.to_thread(self._coach.set_timezone, who, tz)
+        profile = user.get("profile")
+        name = (profile.get("real_name") if isinstance(profile, dict) else None) or user.get(
+            "real_name")
+        if isinstance(name, str) and name:
+            await asyncio.to_thread(self._coach.set_display_name, who, name)

@@ -360,6 +360,7 @@ class SlackStandIn:
                     "name": user.lower(),
                     "deleted": False,
                     "real_name": f"Person {user}",
+                    "profile": {"real_name": f"Person {user}", "display_name": user.lower()},
                     "tz": tz,
                     "tz_label": tz,
                     "tz_offset": 3600,
