@@ -226,11 +226,13 @@ def nudges_send_due(now_text: str | None) -> None:
 @click.option("--user", "user_key", default=None, help="Only this person (platform:team:user).")
 def nudges_list(user_key: str | None) -> None:
     """Upcoming and recent nudges with their state (opens the store read-only)."""
+    from bot.nudge_book import NudgeBook
     from bot.storage import open_store
 
     store = open_store(_settings().db, read_only=True)
-    rows = [store.read("nudges", key) for key in store.keys("nudges")]
-    shown = sorted((r for r in rows if r and (user_key is None or r["user"] == user_key)),
+    rows = NudgeBook(store).all()
+    store.close()
+    shown = sorted((r for r in rows if user_key is None or r["user"] == user_key),
                    key=lambda r: r["due_at"])
     if not shown:
         click.echo("no nudges")
