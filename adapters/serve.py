@@ -12,12 +12,16 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from bot.dispatcher import DispatchReport, NudgeDispatcher
 from bot.engine import Coach
 from bot.interfaces import NudgeSender
 from bot.scheduler import NudgeScheduler
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.discord.client import NotnowClient
 
 __all__ = ["send_due_once", "serve"]
 
@@ -69,9 +73,9 @@ async def serve(settings: Settings, coach: Coach, *, slack: bool, discord: bool,
             await cleanup()
 
 
-async def _wait_ready(client: object, task: asyncio.Task[None]) -> None:
+async def _wait_ready(client: NotnowClient, task: asyncio.Task[None]) -> None:
     """Nudges go out only once the client can send; a failed login surfaces here."""
-    ready = asyncio.create_task(client.wait_until_ready())  # type: ignore[attr-defined]
+    ready = asyncio.create_task(client.wait_until_ready())
     done, _ = await asyncio.wait([ready, task], timeout=READY_TIMEOUT,
                                  return_when=asyncio.FIRST_COMPLETED)
     if task in done:
