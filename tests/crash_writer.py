@@ -8,9 +8,10 @@ to the same question. The parent kills this process with SIGKILL at random momen
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
 from bot.actions import ACTIONS
-from bot.clock import SystemClock
+from bot.clock import ManualClock
 from bot.content_loader import load_content
 from bot.engine import Coach
 from bot.messages import Choice, Command, Text, UserRef
@@ -18,6 +19,7 @@ from bot.people import PEOPLE
 from bot.settings import DEFAULT_CONTENT_DIR
 from bot.storage import TinyDBStore
 
+START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # as tests.conftest.START
 USERS = [UserRef("crash", "T1", f"U{i}") for i in range(3)]
 
 
@@ -30,7 +32,7 @@ def option(replies: list, label: str) -> Choice:  # type: ignore[type-arg]
 
 
 def main(path: str) -> None:
-    coach = Coach(store=TinyDBStore(path), clock=SystemClock(),
+    coach = Coach(store=TinyDBStore(path), clock=ManualClock(START),
                   content=load_content(DEFAULT_CONTENT_DIR, known_actions=ACTIONS))
     counters = {}
     for user in USERS:

@@ -36,3 +36,20 @@ def test_importing_all_of_bot_loads_no_platform_library() -> None:
                          text=True, timeout=60, check=True).stdout
     assert out.strip() == "[]"
     assert len(modules) > 10
+
+
+def test_no_test_builds_a_coach_on_the_system_clock() -> None:
+    """A coach on the wall clock makes a test's result depend on the hour it runs (check-in
+    windows, weekends, daylight saving). Tests inject a clock; ``.ci/run`` proves the rest
+    by running the suite again under libfaketime."""
+    offenders = []
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            where = f"{path.relative_to(REPO)}:{getattr(node, 'lineno', '?')}"
+            if isinstance(node, ast.Name) and node.id == "SystemClock":
+                offenders.append(f"{where}: SystemClock")
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "build_coach"
+                    and not any(k.arg == "clock" for k in node.keywords)):
+                offenders.append(f"{where}: build_coach without clock=")
+    assert offenders == []

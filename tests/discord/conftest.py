@@ -22,7 +22,9 @@ from discord.http import Route
 
 from adapters.discord import start_discord
 from bot.app import build_coach
+from bot.clock import ManualClock
 from bot.engine import Coach
+from bot.interfaces import Clock
 from bot.settings import Settings
 from tests.standins.discord_api import DiscordStandIn, RestCall
 
@@ -33,15 +35,16 @@ QUIET = 0.25  # seconds without new requests after which a turn counts as answer
 class RunningBot:
     """``start_discord`` in a task on the test's loop; stop and start it like a process."""
 
-    def __init__(self, settings: Settings, standin: DiscordStandIn) -> None:
+    def __init__(self, settings: Settings, standin: DiscordStandIn, clock: Clock) -> None:
         self.settings = settings
         self.standin = standin
+        self.clock = clock  # the test's, so nothing depends on when it runs
         self.coach: Coach | None = None
         self.task: asyncio.Task[None] | None = None
 
     async def start(self, *, sync: bool = False) -> None:
         seen = len(self.standin.identifies)
-        self.coach = build_coach(self.settings)
+        self.coach = build_coach(self.settings, clock=self.clock)
         self.task = asyncio.create_task(start_discord(self.settings, self.coach, sync=sync))
         connected = asyncio.create_task(self.standin.wait_until_connected(identifies=seen + 1))
         await asyncio.wait({self.task, connected}, return_when=asyncio.FIRST_COMPLETED)
@@ -235,8 +238,9 @@ def settings(tmp_path: Path, standin: DiscordStandIn) -> Settings:
 
 
 @pytest.fixture
-async def bot(settings: Settings, standin: DiscordStandIn) -> AsyncIterator[RunningBot]:
-    running = RunningBot(settings, standin)
+async def bot(settings: Settings, standin: DiscordStandIn,
+              clock: ManualClock) -> AsyncIterator[RunningBot]:
+    running = RunningBot(settings, standin, clock)
     await running.start()
     yield running
     await running.stop()

@@ -9,6 +9,7 @@ import pytest
 from adapters.discord import DMClosedError, NotnowClient, send_replies_to_user
 from adapters.discord.runner import apply_endpoints
 from bot.app import build_coach
+from bot.clock import ManualClock
 from bot.messages import Option, Reply
 from bot.settings import Settings
 from tests.discord.conftest import Person, RunningBot, settle
@@ -16,10 +17,10 @@ from tests.standins.discord_api import EPHEMERAL, DiscordStandIn
 
 
 @pytest.fixture
-async def rest_client(settings: Settings) -> AsyncIterator[NotnowClient]:
+async def rest_client(settings: Settings, clock: ManualClock) -> AsyncIterator[NotnowClient]:
     """A second client logged in over REST only, as a nudge dispatcher would use it."""
     apply_endpoints(settings)
-    coach = build_coach(settings.model_copy(update={"db": settings.db + "-rest"}))
+    coach = build_coach(settings.model_copy(update={"db": settings.db + "-rest"}), clock=clock)
     client = NotnowClient(coach)
     await client.login(settings.discord_token or "")
     yield client

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 from bot.actions import ACTIONS
-from bot.clock import SystemClock
+from bot.clock import ManualClock
 from bot.content_loader import load_content
 from bot.engine import Coach
 from bot.settings import DEFAULT_CONTENT_DIR
 from bot.storage import TinyDBStore
-from tests.conftest import REPO
+from tests.conftest import REPO, START
 from tests.discord.conftest import wait_until
 from tests.discord.test_discord_nudges import plan_a_due_reminder
 from tests.standins.discord_api import DiscordStandIn
@@ -49,7 +49,7 @@ async def test_send_due_delivers_over_rest_once(standin: DiscordStandIn, tmp_pat
     db = tmp_path / "db"
     ada = standin.add_user("ada")
     store = TinyDBStore(db)
-    coach = Coach(store=store, clock=SystemClock(),
+    coach = Coach(store=store, clock=ManualClock(START),
                   content=load_content(DEFAULT_CONTENT_DIR, known_actions=ACTIONS))
     plan_a_due_reminder(coach, str(ada["id"]))
     store.close()
@@ -57,7 +57,7 @@ async def test_send_due_delivers_over_rest_once(standin: DiscordStandIn, tmp_pat
     async def send_due() -> str:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "adapters.cli", "nudges", "send-due",
-            env=env_for(standin, db), stdout=asyncio.subprocess.PIPE,
+            "--now", START.isoformat(), env=env_for(standin, db), stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
         assert proc.returncode == 0, err.decode()

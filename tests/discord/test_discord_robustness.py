@@ -9,6 +9,7 @@ import pytest
 
 from adapters.discord import start_discord
 from bot.app import build_coach
+from bot.clock import ManualClock
 from bot.settings import Settings
 from tests.discord.conftest import ErrorLog, Person, RunningBot, settle
 from tests.standins.discord_api import DiscordStandIn, RestCall
@@ -91,9 +92,9 @@ async def test_malformed_events_are_dropped_and_the_next_one_is_served(
 
 
 async def test_a_bad_token_stops_start_with_a_clear_error(
-    settings: Settings, standin: DiscordStandIn
+    settings: Settings, standin: DiscordStandIn, clock: ManualClock
 ) -> None:
-    coach = build_coach(settings)
+    coach = build_coach(settings, clock=clock)
     wrong = settings.model_copy(update={"discord_token": "not-the-token"})
     try:
         with pytest.raises(discord.LoginFailure):

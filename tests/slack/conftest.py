@@ -15,6 +15,7 @@ import pytest
 
 from adapters.slack import SlackService, start_slack
 from bot.app import build_coach
+from bot.clock import ManualClock
 from bot.engine import Coach
 from bot.settings import Settings
 from tests.standins.slack_api import Person, SlackSide, SlackStandIn
@@ -64,8 +65,10 @@ def settings(tmp_path: Path, slack_api: SlackStandIn) -> Settings:
 
 
 @pytest.fixture
-def coach(settings: Settings) -> Iterator[Coach]:
-    built = build_coach(settings)
+def coach(settings: Settings, clock: ManualClock) -> Iterator[Coach]:
+    """The real coach on the test's clock (a weekday inside the check-in window), so
+    nothing a Slack test checks depends on when it runs."""
+    built = build_coach(settings, clock=clock)
     yield built
     built.store.close()
 
