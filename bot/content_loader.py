@@ -7,7 +7,6 @@ reported at once rather than one per restart.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from bot.content_schema import (
     SafetyFile,
     StepSpec,
 )
+from bot.patterns import PatternError, TextPattern, compile_pattern
 from bot.templates import Template, compile_condition, compile_template
 from bot.yaml_lines import LinedYaml, load_yaml_with_lines
 
@@ -80,8 +80,8 @@ class Content:
     templates: dict[str, Template] = field(default_factory=dict)
     origins: dict[str, tuple[str, int | None, str]] = field(default_factory=dict)
     conditions: dict[str, Callable[..., Any]] = field(default_factory=dict)
-    safety_patterns: list[re.Pattern[str]] = field(default_factory=list)
-    ordinary_patterns: list[re.Pattern[str]] = field(default_factory=list)
+    safety_patterns: list[TextPattern] = field(default_factory=list)
+    ordinary_patterns: list[TextPattern] = field(default_factory=list)
 
     def step(self, flow: str, step: str) -> StepSpec:
         return self.flows[flow].steps[step]
@@ -333,10 +333,11 @@ def _check_safety(loader: _Loader, content: Content, doc: LinedYaml | None) -> N
                           ("ordinary", content.ordinary_patterns)):
         for index, pattern in enumerate(getattr(content.safety, group)):
             try:
-                target.append(re.compile(pattern, re.IGNORECASE))
-            except re.error as exc:
+                target.append(compile_pattern(pattern))
+            except PatternError as exc:
                 loader.fail("safety.yaml", doc.line_of((group, index)) if doc else None,
-                            f"{group}.{index}", f"invalid regular expression: {exc}")
+                            f"{group}.{index}",
+                            f"invalid regular expression (RE2 syntax, no backtracking): {exc}")
     for part in ("reply", "still_here", "confirm_resume", "resumed"):
         loader.template(content, f"safety:{part}", getattr(content.safety, part),
                         "safety.yaml", doc, (part,))

@@ -95,6 +95,37 @@ def test_bad_regular_expression_in_safety(copy: Path) -> None:
                for e in errors_of(copy))
 
 
+@pytest.mark.parametrize("pattern", [r"\b(suicid)\1", r"\bsuicid(?=e)", r"(?<!un)alive"])
+def test_patterns_that_need_backtracking_are_refused(copy: Path, pattern: str) -> None:
+    """Backreferences and lookarounds can only be matched by backtracking, which one
+    careless pattern turns into minutes per message: RE2 refuses them at load."""
+    edit(copy / "safety.yaml", "  - '\\bsuicid'", f"  - '{pattern}'")
+    done = check(copy)
+    assert done.returncode == 1, done.stdout
+    lines = (copy / "safety.yaml").read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if pattern in text)
+    assert f"safety.yaml:{line}: patterns.1: invalid regular expression" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_catastrophic_pattern_cannot_freeze_the_bot(copy: Path) -> None:
+    """``(a+)+$`` takes Python's backtracking engine 2**n steps on n a's and a "!"; a
+    bot process answering that message within a minute shows it never backtracks."""
+    edit(copy / "safety.yaml", "  - '\\bsuicid'", "  - '(a+)+$'\n  - '\\bsuicid'")
+    assert check(copy).returncode == 0
+    script = (
+        "import sys\n"
+        "from bot.actions import ACTIONS\n"
+        "from bot.content_loader import load_content\n"
+        "from bot.safety import SafetyCheck\n"
+        "check = SafetyCheck(load_content(sys.argv[1], known_actions=ACTIONS))\n"
+        "print(check.is_crisis('a' * 48 + '!'), check.is_crisis('aaaa'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(copy)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["False", "True"], done.stderr
+
+
 def test_missing_folder(tmp_path: Path) -> None:
     done = check(tmp_path / "nope")
     assert done.returncode == 1 and "content folder not found" in done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -35,6 +36,10 @@ INDIRECT = [
     "I just want to disappear forever",
     "I don't want to wake up tomorrow",
     "life isn't worth living after this",
+    "honestly I see no point in anything now",
+    "some days I just want to give up on everything",
+    "I've been thinking about taking an overdose",
+    "I could od on the pills in the cupboard",
 ]
 ORDINARY = [
     "this rejection is killing my motivation",
@@ -60,6 +65,18 @@ def check(content: Content) -> SafetyCheck:
 @pytest.mark.parametrize("phrase", EXPLICIT + INDIRECT)
 def test_crisis_phrases_are_noticed(check: SafetyCheck, phrase: str) -> None:
     assert check.is_crisis(phrase)
+
+
+def test_every_pattern_is_exercised_by_a_listed_phrase(content: Content) -> None:
+    """A pattern that no phrase here triggers could be deleted or broken unseen: each must
+    flag at least one listed phrase on its own, through the whole check (normalising and
+    idiom removal included). A new pattern needs its phrase here."""
+    unexercised = []
+    for source, pattern in zip(content.safety.patterns, content.safety_patterns, strict=True):
+        alone = SafetyCheck(dataclasses.replace(content, safety_patterns=[pattern]))
+        if not any(alone.is_crisis(phrase) for phrase in EXPLICIT + INDIRECT):
+            unexercised.append(source)
+    assert not unexercised, f"no phrase in EXPLICIT or INDIRECT triggers {unexercised}"
 
 
 @pytest.mark.parametrize("phrase", ORDINARY)
