@@ -20,7 +20,7 @@ from bot.commands import parse_command
 from bot.content_loader import Content
 from bot.flow_runner import FlowRunner
 from bot.interfaces import Clock, CorruptRecordError, Record, Store, StoreError
-from bot.messages import Choice, Command, Input, Option, Reply, Text, UserRef
+from bot.messages import Choice, Command, ExportFile, Input, Option, Reply, Text, UserRef
 from bot.metrics import SAFETY_REFERRALS, TURN_SECONDS, TURNS
 from bot.nudge_book import NudgeBook
 from bot.nudge_messages import NUDGE_PREFIX, NudgeActions
@@ -103,14 +103,14 @@ class Coach:
                 loaded = None
             except StoreError:
                 log.exception("could not read %s", user.key)
-                return [Reply(self.content.text("storage_error"))]
+                return self._despite_storage(event, replies)
             person = copy.deepcopy(loaded) if loaded is not None else self.people.fresh(user)
             try:
                 if self._turn(user, person, event, replies):
                     return replies  # forgotten: nothing left to save
             except StoreError:
                 log.exception("storage failed during a turn for %s", user.key)
-                return [Reply(self.content.text("storage_error"))]
+                return self._despite_storage(event, replies)
             except Exception:  # a bug must cost one answer, never the conversation
                 log.exception("turn failed for %s; nothing was saved", user.key)
                 return self._apology(loaded)
@@ -119,9 +119,9 @@ class Coach:
                     return replies
             except StoreError:
                 log.exception("could not save %s", user.key)
-                return [Reply(self.content.text("storage_error"))]
+                return self._despite_storage(event, replies)
             log.info("turn for %s raced another process; running it again", user.key)
-        return [Reply(self.content.text("storage_error"))]
+        return self._despite_storage(event, replies)
 
     def _apology(self, loaded: Record | None) -> list[Reply]:
         """Say sorry, with the question the person was at (as saved) still answerable."""
@@ -185,8 +185,7 @@ class Coach:
         if isinstance(event, Text):
             text = clean_text(event.text)
             limit = self.content.coach.limits["max_message_length"]
-            crisis = self.safety.is_crisis(text[: limit * 4])
-            if crisis and not person.get("safety"):
+            if self._is_crisis(text) and not person.get("safety"):
                 self._enter_safety(person, replies)
                 return False
             if len(text) > limit:
@@ -301,8 +300,7 @@ class Coach:
             person["flow"] = person["return_to"] = None
             replies.append(Reply(text("stopped")))
         elif name == "export":
-            replies.append(Reply(text("export_ready"), file=export_file(
-                person, self.nudge_book.of_person(person), clock=self.clock)))
+            replies.append(Reply(text("export_ready"), file=self._export(user, person)))
         elif name == "forget":
             person["pending"] = {"kind": "forget"}
             replies.append(Reply(text("forget_confirm"), options=(
@@ -373,6 +371,22 @@ class Coach:
         else:
             self._start(person, replies)
 
+    def _export(self, user: UserRef, person: Record) -> ExportFile:
+        """Every record that names the person: their nudges, listed or not (a retried
+        turn may have planned some their record never got), and the text of unreadable
+        copies the store moved aside."""
+        nudge_ids = self.nudge_book.ids_of(user.key, person.get("nudge_ids", []))
+        unreadable = self.people.kept_aside(user) + self.nudge_book.kept_aside(nudge_ids)
+        return export_file(person, self.nudge_book.all_of(user.key, nudge_ids),
+                           clock=self.clock, unreadable=unreadable)
+
+    def _forget(self, user: UserRef, person: Record) -> None:
+        """Delete what :meth:`_export` would show; the store's ``delete`` takes the
+        unreadable copies with each record."""
+        for nudge_id in self.nudge_book.ids_of(user.key, person.get("nudge_ids", [])):
+            self.nudge_book.delete(nudge_id, user_key=user.key)
+        self.people.forget(user)
+
     def _open_feedback(self, person: Record, case: Record, replies: list[Reply]) -> None:
         self._park_current(person)
         self.flows.start_flow(person, "followup", "feedback_text", case["id"], replies)
@@ -383,9 +397,7 @@ class Coach:
         pending = person.get("pending") or {}
         person["pending"] = None
         if event.value == FORGET_YES and pending.get("kind") == "forget":
-            for nudge_id in person.get("nudge_ids", []):
-                self.nudge_book.delete(nudge_id)
-            self.people.forget(user)
+            self._forget(user, person)
             replies.append(Reply(self.content.text("forget_done")))
             return True
         if event.value == FORGET_NO:
@@ -416,14 +428,42 @@ class Coach:
         return self.safety.resources_for(person["settings"].get("timezone"))
 
     def _enter_safety(self, person: Record, replies: list[Reply]) -> None:
+        """Hold the coaching and give the helpline. The reply is built before anything
+        touches storage: a count that cannot be saved must never cost the resources."""
         person["safety"] = {"since": self.clock.now().isoformat(), "stage": "hold"}
-        count_referral(self.store)
-        SAFETY_REFERRALS.inc()
-        replies.append(Reply(
-            self.content.render("safety:reply", {"resources": self._resources(person)}),
+        replies.append(self._safety_reply(self._resources(person)))
+        self._count_referral()
+
+    def _safety_reply(self, resources: str) -> Reply:
+        return Reply(
+            self.content.render("safety:reply", {"resources": resources}),
             options=(Option(SAFETY_RESUME, self.content.safety.labels["want_resume"]),),
             tags=frozenset({"safety"}),
-        ))
+        )
+
+    def _count_referral(self) -> None:
+        """Best effort: the count is for the people running the bot, the reply is for
+        the person. Whatever the store raises is logged (no words, no ids) and dropped."""
+        SAFETY_REFERRALS.inc()
+        try:
+            count_referral(self.store)
+        except Exception:
+            log.error("could not count a safety referral; the resources were sent",
+                      exc_info=True)
+
+    def _is_crisis(self, text: str) -> bool:
+        """Looks at a bounded prefix: a huge message is checked, not scanned forever."""
+        limit = self.content.coach.limits["max_message_length"]
+        return self.safety.is_crisis(text[: limit * 4])
+
+    def _despite_storage(self, event: Input, replies: list[Reply]) -> list[Reply]:
+        """What to say when storage ends a turn. The helpline reaches whoever needs it
+        whatever storage does: the turn's safety replies are kept even if the hold could
+        not be saved, and crisis words from someone unreadable get the default resources."""
+        kept = [reply for reply in replies if "safety" in reply.tags]
+        if not kept and isinstance(event, Text) and self._is_crisis(clean_text(event.text)):
+            kept = [self._safety_reply(self.safety.resources_for(None))]
+        return kept or [Reply(self.content.text("storage_error"))]
 
     def _safety_turn(self, user: UserRef, person: Record, event: Input,
                      replies: list[Reply]) -> bool:

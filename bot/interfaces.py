@@ -66,7 +66,15 @@ class Store(ABC):
 
     @abstractmethod
     def delete(self, namespace: str, key: str) -> None:
-        """Remove a record; removing one that does not exist is not an error."""
+        """Remove a record, and every unreadable copy of it kept aside (see
+        :meth:`kept_aside`): ``forget`` must leave nothing of a person behind. Removing
+        one that does not exist is not an error."""
+
+    def kept_aside(self, namespace: str, key: str) -> list[str]:
+        """The text of unreadable copies of a record that were moved aside
+        (:class:`CorruptRecordError`), oldest first, for ``export``. A backend that never
+        keeps any returns none."""
+        return []
 
     def add(self, namespace: str, key: str, record: Record) -> bool:
         """Create a record only if the key is free; ``True`` if this call created it."""

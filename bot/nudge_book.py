@@ -3,23 +3,37 @@
 Each nudge is a record of its own (namespace ``nudges``). Beside it, one empty record
 per active nudge in ``nudge_due`` whose *key* is ``<when, ISO UTC>|<nudge id>``: the
 dispatcher lists those keys and compares strings, without opening a single nudge that
-is not due. Planning a nudge writes two small records whatever the number of people
+is not due. Planning a nudge writes three small records whatever the number of people
 stored, so a turn's cost does not grow with the community; an entry is replaced when
-a nudge is snoozed or retried, and removed when it ends.
+a nudge is snoozed or retried, and removed when it ends. A third namespace,
+``nudge_owners`` (key ``<person key>|<nudge id>``), finds every nudge that names a
+person, including one their record never listed (planned by a turn that was then retried
+or failed to save), so ``export`` and ``forget`` miss none.
+
+The order of the writes is what makes a crash at any point harmless: the due entry a
+nudge will need is written *before* the nudge record that points at it, and the entry it
+no longer needs is removed *after*. So a nudge record always has its due entry; a crash
+can only leave an entry too many, which points at a record whose due key differs (or at
+no record) and is skipped. Such a stale entry is removed once it has been seen stale,
+unchanged, for ``stale_grace``: a writer in another process may be between its two
+writes, and it will have finished long before.
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
-from bot.interfaces import Record, Store
+from bot.interfaces import CorruptRecordError, Record, Store
 
 __all__ = ["ACTIVE_STATES", "NudgeBook"]
 
 NUDGES = "nudges"
 DUE = "nudge_due"
+OWNERS = "nudge_owners"
 ACTIVE_STATES = frozenset({"planned", "claimed"})
+STALE_GRACE = timedelta(minutes=10)
 
 
 def next_time(nudge: Record) -> str:
@@ -32,80 +46,146 @@ def due_key(nudge: Record) -> str:
     return f"{next_time(nudge)}|{nudge['id']}"
 
 
-class NudgeBook:
-    """Nudge records plus the due index. Thread-safe within one process."""
+def owner_key(user_key: str, nudge_id: str) -> str:
+    return f"{user_key}|{nudge_id}"
 
-    def __init__(self, store: Store) -> None:
+
+class NudgeBook:
+    """Nudge records plus the due and owner indexes. Thread-safe within one process."""
+
+    def __init__(self, store: Store, *, stale_grace: timedelta = STALE_GRACE) -> None:
         self._store = store
         self._lock = threading.RLock()
+        self._stale_grace = stale_grace
+        self._suspects: dict[str, tuple[Record | None, datetime]] = {}
 
     def get(self, nudge_id: str) -> Record | None:
         return self._store.read(NUDGES, nudge_id)
 
-    def delete(self, nudge_id: str) -> None:
-        """Remove a nudge and its due entry (``forget``)."""
+    def delete(self, nudge_id: str, *, user_key: str) -> None:
+        """Remove a nudge, its due entry and its owner entry (``forget``). The record
+        goes first: a crash after it leaves only entries that point at nothing."""
         with self._lock:
-            nudge = self.get(nudge_id)
+            nudge = self._read_nudges([nudge_id]).get(nudge_id)
+            self._store.delete(NUDGES, nudge_id)
             if nudge is not None and nudge.get("due_key"):
                 self._store.delete(DUE, nudge["due_key"])
-            self._store.delete(NUDGES, nudge_id)
+            self._store.delete(OWNERS, owner_key(user_key, nudge_id))
 
     def of_person(self, person: Record) -> list[Record]:
-        """The person's nudges, in the order they were planned."""
+        """The nudges the person's record lists, in the order they were planned."""
         ids = list(person.get("nudge_ids", []))
-        found = self._store.read_many(NUDGES, ids)
+        found = self._read_nudges(ids)
         return [found[nudge_id] for nudge_id in ids if nudge_id in found]
+
+    def ids_of(self, user_key: str, listed: Sequence[str] = ()) -> list[str]:
+        """Every nudge id that names the person: ``listed`` (their record's list) first,
+        then any other their key owns, found by the owner index rather than the list."""
+        prefix = owner_key(user_key, "")
+        owned = sorted(key.removeprefix(prefix) for key in self._store.keys(OWNERS)
+                       if key.startswith(prefix))
+        ids = list(dict.fromkeys(listed))
+        return ids + [nudge_id for nudge_id in owned if nudge_id not in ids]
+
+    def all_of(self, user_key: str, listed: Sequence[str] = ()) -> list[Record]:
+        """Every stored nudge that names the person (for ``export``)."""
+        ids = self.ids_of(user_key, listed)
+        found = self._read_nudges(ids)
+        return [found[nudge_id] for nudge_id in ids if nudge_id in found]
+
+    def kept_aside(self, nudge_ids: Sequence[str]) -> list[str]:
+        """Unreadable copies of these nudges that the store moved aside."""
+        return [text for nudge_id in nudge_ids for text in self._store.kept_aside(NUDGES, nudge_id)]
+
+    def _read_nudges(self, ids: Sequence[str]) -> dict[str, Record]:
+        """``read_many``, going on past unreadable records: each one is moved aside by
+        the store when it is first met, so trying again reads the rest. One that is
+        still there the second time (a read-only store moves nothing) is raised."""
+        met: set[str] = set()
+        while True:
+            try:
+                return self._store.read_many(NUDGES, ids)
+            except CorruptRecordError as exc:
+                if exc.key in met:
+                    raise
+                met.add(exc.key)
 
     def add(self, nudge: Record) -> None:
         with self._lock:
             nudge["due_key"] = due_key(nudge)
+            self._store.write(OWNERS, owner_key(nudge["user"], nudge["id"]), {})
             self._store.write(DUE, nudge["due_key"], {})
             self._store.write(NUDGES, nudge["id"], nudge)
 
     def save(self, nudge: Record) -> None:
         """Write a changed nudge and keep its due entry in step (moved, or gone)."""
         with self._lock:
-            self._reindex(nudge)
+            old = self._enter_due(nudge)
             self._store.write(NUDGES, nudge["id"], nudge)
+            self._leave_due(old, nudge)
 
     def claim(self, nudge: Record, *, expected: Record) -> bool:
         """Save ``nudge`` only if nobody changed it since ``expected`` was read: two
-        dispatchers sharing a database can both see a nudge due, only one claims it."""
+        dispatchers sharing a database can both see a nudge due, only one claims it.
+        A due entry written for a claim that lost stays behind, stale, and is cleared
+        later: the winner may have written the very same entry."""
         with self._lock:
+            old = self._enter_due(nudge)
             if not self._store.replace(NUDGES, nudge["id"], nudge, expected=expected):
+                nudge["due_key"] = old
                 return False
-            self._reindex(nudge)
+            self._leave_due(old, nudge)
             return True
 
-    def _reindex(self, nudge: Record) -> None:
-        old = nudge.get("due_key")
+    def _enter_due(self, nudge: Record) -> str | None:
+        """Write the due entry the nudge will need, before the record that points at it;
+        returns the entry it had."""
+        old: str | None = nudge.get("due_key")
         new = due_key(nudge) if nudge["state"] in ACTIVE_STATES else None
         if new is not None and new != old:
             self._store.write(DUE, new, {})
-        if old is not None and old != new:
-            self._store.delete(DUE, old)
         nudge["due_key"] = new
+        return old
+
+    def _leave_due(self, old: str | None, nudge: Record) -> None:
+        """Remove the entry the saved record no longer points at."""
+        if old is not None and old != nudge["due_key"]:
+            self._store.delete(DUE, old)
 
     def due(self, now: datetime) -> list[Record]:
-        """Active nudges whose time has come, oldest first. Entries left behind by nudges
-        that ended or were deleted (``forget``) are cleared on the way."""
+        """Active nudges whose time has come, oldest first. Entries that do not match
+        their record (left by a crash, or by nudges that ended or were deleted) are
+        skipped, and cleared once stale for ``stale_grace``."""
         now_iso = now.isoformat()
         keys = sorted(k for k in self._store.keys(DUE) if k.split("|", 1)[0] <= now_iso)
-        if not keys:
-            return []
         ids = [key.split("|", 1)[1] for key in keys]
-        found = self._store.read_many(NUDGES, ids)
+        found = self._read_nudges(ids) if keys else {}
         due: list[Record] = []
+        stale: dict[str, Record | None] = {}
         for key, nudge_id in zip(keys, ids, strict=True):
             nudge = found.get(nudge_id)
             if nudge is None or nudge.get("due_key") != key:
-                with self._lock:
-                    self._store.delete(DUE, key)
-                continue
-            if nudge["state"] in ACTIVE_STATES:
+                stale[key] = nudge
+            elif nudge["state"] in ACTIVE_STATES:
                 due.append(nudge)
+        self._clear_stale(stale, now)
         return due
+
+    def _clear_stale(self, stale: dict[str, Record | None], now: datetime) -> None:
+        """Delete entries seen stale, with their record unchanged, for ``stale_grace``;
+        remember the others. A record that changed in between was being written."""
+        with self._lock:
+            suspects: dict[str, tuple[Record | None, datetime]] = {}
+            for key, nudge in stale.items():
+                seen, since = self._suspects.get(key, (nudge, now))
+                if seen != nudge:
+                    seen, since = nudge, now
+                if now - since >= self._stale_grace:
+                    self._store.delete(DUE, key)
+                else:
+                    suspects[key] = (seen, since)
+            self._suspects = suspects
 
     def all(self) -> list[Record]:
         keys = list(self._store.keys(NUDGES))
-        return list(self._store.read_many(NUDGES, keys).values())
+        return list(self._read_nudges(keys).values())

@@ -69,7 +69,11 @@ def overview_text(person: Record, nudges: list[Record], *, content: Content,
     return content.render("status", context)
 
 
-def export_file(person: Record, nudges: list[Record], *, clock: Clock) -> ExportFile:
-    payload = {"exported_at": clock.now().isoformat(), "person": person, "nudges": nudges}
+def export_file(person: Record, nudges: list[Record], *, clock: Clock,
+                unreadable: list[str] | None = None) -> ExportFile:
+    """The person's data as JSON; ``unreadable`` holds the text of damaged copies of
+    their records that the store kept aside (they still name the person)."""
+    payload = {"exported_at": clock.now().isoformat(), "person": person, "nudges": nudges,
+               "unreadable_copies": unreadable or []}
     return ExportFile(filename="notnow-export.json",
                       content=json.dumps(payload, ensure_ascii=False, indent=2))

@@ -88,8 +88,14 @@ class PersonRepo:
         raise StoreError(f"{user.key} kept changing under us; gave up after {attempts} tries")
 
     def forget(self, user: UserRef) -> None:
-        """Delete the person's record (their nudges are the nudge book's to delete)."""
+        """Delete the person's record and any unreadable copy of it the store kept aside
+        (their nudges are the nudge book's to delete)."""
         self._store.delete(PEOPLE, user.key)
+
+    def kept_aside(self, user: UserRef) -> list[str]:
+        """The text of unreadable copies of the person's record (ids, name, settings),
+        which are theirs to export."""
+        return self._store.kept_aside(PEOPLE, user.key)
 
 
 def new_case(person: Record, *, now_iso: str) -> Record:

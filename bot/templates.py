@@ -5,6 +5,13 @@ Jinja never evaluates a variable's value as template code, so ``{{ 7*7 }}`` type
 company name comes out as those eight characters. The sandbox additionally stops a
 careless content edit from reaching Python internals, and ``StrictUndefined`` turns a
 misspelt variable into an error at ``content check`` instead of a blank in a message.
+
+Two layers, because ``content check`` renders each template once, with sample data, and
+cannot see a branch the sample does not take: at compile time a template that names an
+underscore attribute or a method that changes its data (``''.__class__``,
+``case.update(...)``) is refused outright; at render time the immutable sandbox raises
+``SecurityError`` for whatever gets past that by a dynamic name (``|attr``), before it
+runs, so nothing is ever changed.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 __all__ = ["TemplateSyntaxError", "compile_condition", "compile_template", "env"]
@@ -24,6 +31,13 @@ env = ImmutableSandboxedEnvironment(
     lstrip_blocks=True,
     keep_trailing_newline=False,
 )
+
+# Methods that change a list, dict or set in place: a template only reads its data.
+MUTATING_METHODS = frozenset({
+    "append", "extend", "insert", "pop", "popitem", "remove", "clear", "update",
+    "setdefault", "add", "discard", "sort", "reverse", "difference_update",
+    "intersection_update", "symmetric_difference_update",
+})
 
 
 class Template:
@@ -37,7 +51,9 @@ class Template:
     def __init__(self, source: str, *, prose: bool) -> None:
         self.source = source
         self._prose = prose
-        self._template = env.from_string(_keep_inline_newlines(source))
+        tree = env.parse(_keep_inline_newlines(source))
+        _refuse_unsafe(tree)
+        self._template = env.from_string(tree)
 
     def render(self, context: dict[str, Any]) -> str:
         text = _tidy(self._template.render(context))
@@ -51,8 +67,33 @@ def compile_template(source: str, *, prose: bool = True) -> Template:
 
 def compile_condition(expression: str) -> Any:
     """A Jinja expression such as ``case.improvements | length >= 3``, as a callable."""
-    env.parse("{{ " + expression + " }}")  # raises TemplateSyntaxError with a clear message
+    # Raises TemplateSyntaxError with a clear message.
+    _refuse_unsafe(env.parse("{{ " + expression + " }}"))
     return env.compile_expression(expression, undefined_to_none=False)
+
+
+def _refuse_unsafe(tree: nodes.Template) -> None:
+    """:raises TemplateSyntaxError: the template names a Python internal (a name that
+    starts with ``_``) or a method that would change the data it is given."""
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        name = _looked_up(node)
+        if name is None:
+            continue
+        if name.startswith("_"):
+            raise TemplateSyntaxError(
+                f"{name!r}: templates may not reach Python internals", node.lineno)
+        if name in MUTATING_METHODS:
+            raise TemplateSyntaxError(
+                f"{name!r}: templates may only read their data, not change it", node.lineno)
+
+
+def _looked_up(node: nodes.Node) -> str | None:
+    """The name an attribute or item lookup uses, when it is written in the template."""
+    if isinstance(node, nodes.Getattr):
+        return str(node.attr)
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        return node.arg.value if isinstance(node.arg.value, str) else None
+    return None
 
 
 _INLINE_TAG_AT_END = re.compile(r"^(?P<head>\s*[^{\s].*?)(?P<tag>\{%[^%]*?)(?<![-+])%\}\s*$")

@@ -143,3 +143,21 @@ def test_namespaces_lists_the_ones_with_records(store: Store) -> None:
     store.write("nudges", "n", {})
     store.delete("nudges", "n")
     assert store.namespaces() == ["people"]
+
+
+def test_kept_aside_copies_are_exported_then_deleted_with_the_record(store: Store) -> None:
+    assert store.kept_aside("people", "k") == []  # nothing unreadable: nothing kept
+    if not isinstance(store, TinyDBStore):
+        return  # only files can be torn; the other backends never keep copies
+    store.write("people", "k", {"v": 1})
+    store.write("people", "k2", {"v": 2})
+    [path] = [p for p in store.root.glob("people/*/*.json") if p.name == "k.json"]
+    path.write_text('{"_default": {"1": {"name": "Zo')
+    with pytest.raises(CorruptRecordError):
+        store.read("people", "k")
+    assert store.kept_aside("people", "k") == ['{"_default": {"1": {"name": "Zo']
+    assert store.kept_aside("people", "k2") == []
+    store.delete("people", "k")
+    assert store.kept_aside("people", "k") == []
+    assert not list(path.parent.glob("k.json*"))
+    assert store.read("people", "k2") == {"v": 2}

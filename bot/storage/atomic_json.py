@@ -4,6 +4,9 @@ TinyDB's own ``JSONStorage`` truncates and rewrites its file in place, so a proc
 mid-write leaves JSON that no longer parses. This storage writes a temporary file in the
 same filesystem, flushes and fsyncs it, then renames it over the old one: readers see the
 old version or the new one, never a mix.
+
+Files are created 0600 and folders 0700 whatever the process umask: the data names people
+and holds what they wrote, so nobody else on the machine may read it.
 """
 
 from __future__ import annotations
@@ -16,11 +19,34 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-__all__ = ["AtomicJSONStorage", "UnreadableFileError"]
+__all__ = ["DIR_MODE", "FILE_MODE", "AtomicJSONStorage", "UnreadableFileError",
+           "make_private_dirs"]
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
 
 
 class UnreadableFileError(Exception):
     """The file exists but is not valid JSON (edited by hand, disk damage)."""
+
+
+def make_private_dirs(path: Path) -> None:
+    """``mkdir -p`` with every folder it creates 0700 and durable. ``Path.mkdir(parents=
+    True)`` creates the parents with the umask's default mode, and ``mode`` itself is
+    masked by the umask: an explicit ``chmod`` is the only way to be sure. A new folder's
+    entry lives in its parent, which is fsynced too, or a power cut could take the
+    folder, and every record later renamed into it, away."""
+    missing: list[Path] = []
+    while not path.is_dir():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, DIR_MODE)
+        except FileExistsError:
+            continue  # another thread made it first; it made it private too
+        os.chmod(folder, DIR_MODE)
+        fsync_dir(folder.parent)
 
 
 def fsync_dir(path: Path) -> None:
@@ -57,11 +83,13 @@ class AtomicJSONStorage(Storage):
         return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self._path.parent)
         tmp = self._tmp_dir / f"{os.getpid()}-{threading.get_ident()}-{self._path.name}"
         # json.dumps, not json.dump: dump streams through the pure-Python encoder.
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        with open(tmp, "w", encoding="utf-8") as handle:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with open(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(fd, FILE_MODE)  # the umask may have taken bits away from the mode
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

@@ -11,6 +11,9 @@ Access is serialised: one process owns the database (an exclusive ``flock`` on
 are ordered by a lock chosen by the record's key (64 of them), so turns of different
 people write, and wait for their fsyncs, in parallel; reads take no lock, since a
 rename replaces a file whole. Other processes may open it read-only (``nudges list``).
+
+Everything it creates is private to the owner (files 0600, folders 0700) whatever the
+umask, and opening a folder made by an older version closes its root to others.
 """
 
 from __future__ import annotations
@@ -32,13 +35,20 @@ from tinydb import TinyDB
 from tinydb.table import Document
 
 from bot.interfaces import CorruptRecordError, Record, Store, StoreError
-from bot.storage.atomic_json import AtomicJSONStorage, UnreadableFileError
+from bot.storage.atomic_json import (
+    DIR_MODE,
+    FILE_MODE,
+    AtomicJSONStorage,
+    UnreadableFileError,
+    make_private_dirs,
+)
 
 __all__ = ["TinyDBStore"]
 
 log = logging.getLogger(__name__)
 
 _SUFFIX = ".json"
+_KEPT = ".corrupt-"  # quarantined copies are named <record file><_KEPT><UTC stamp>
 LOCK_STRIPES = 64
 
 
@@ -55,18 +65,20 @@ class TinyDBStore(Store):
         self._tmp_dir = self._root / ".tmp"
         if read_only:
             return
-        self._root.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self._root)
+        os.chmod(self._root, DIR_MODE)  # a folder an older version made 0755
         self._lock_file = self._acquire_process_lock(lock_timeout)
         # Leftovers of a process killed mid-write: never renamed, so never part of the data.
         shutil.rmtree(self._tmp_dir, ignore_errors=True)
-        self._tmp_dir.mkdir()
+        make_private_dirs(self._tmp_dir)
 
     @property
     def root(self) -> Path:
         return self._root
 
     def _acquire_process_lock(self, timeout: float) -> int:
-        fd = os.open(self._root / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self._root / ".lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
+        os.fchmod(fd, FILE_MODE)
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -115,9 +127,10 @@ class TinyDBStore(Store):
         if self._read_only:
             return str(path)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        kept = path.with_name(f"{path.name}.corrupt-{stamp}")
+        kept = path.with_name(f"{path.name}{_KEPT}{stamp}")
         with contextlib.suppress(OSError):
             path.rename(kept)
+            os.chmod(kept, FILE_MODE)  # it may predate private files
             log.error("unreadable record moved aside: %s", kept)
             return str(kept)
         return None
@@ -143,8 +156,26 @@ class TinyDBStore(Store):
 
     def delete(self, namespace: str, key: str) -> None:
         self._check_writable()
-        with self._lock(namespace, key), contextlib.suppress(FileNotFoundError):
-            self._path(namespace, key).unlink()
+        path = self._path(namespace, key)
+        with self._lock(namespace, key):
+            for kept in self._kept_paths(path):
+                kept.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
+
+    def kept_aside(self, namespace: str, key: str) -> list[str]:
+        return [kept.read_bytes().decode("utf-8", errors="replace")
+                for kept in self._kept_paths(self._path(namespace, key))]
+
+    @staticmethod
+    def _kept_paths(path: Path) -> list[Path]:
+        """Quarantined copies of the record at ``path``, oldest first (the stamp sorts)."""
+        prefix = path.name + _KEPT
+        try:
+            with os.scandir(path.parent) as entries:
+                names = sorted(e.name for e in entries if e.name.startswith(prefix))
+        except FileNotFoundError:
+            return []
+        return [path.parent / name for name in names]
 
     def keys(self, namespace: str) -> Iterator[str]:
         base = self._root / namespace
