@@ -101,11 +101,12 @@ async def _rest_senders(settings: Settings) -> AsyncIterator[dict[str, NudgeSend
     """Senders that need no running bot: Slack's Web API and Discord's REST API."""
     senders: dict[str, NudgeSender] = {}
     async with contextlib.AsyncExitStack() as stack:
-        if settings.slack_bot_token:
-            from adapters.slack.nudges import SlackNudgeSender, rest_web_client
+        from adapters.slack.oauth import uses_oauth
 
-            client = await stack.enter_async_context(rest_web_client(settings))
-            senders["slack"] = SlackNudgeSender(client)
+        if settings.slack_bot_token or uses_oauth(settings):
+            from adapters.slack.nudges import rest_sender
+
+            senders["slack"] = await stack.enter_async_context(rest_sender(settings))
         if settings.discord_token:
             from adapters.discord.sender import DiscordNudgeSender, rest_client
 

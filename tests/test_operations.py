@@ -70,3 +70,39 @@ def test_a_bug_in_a_turn_costs_one_answer_not_the_conversation(
     monkeypatch.undo()
     conv.pick("write down")  # the person is where they were
     assert "Which company" in conv.text
+
+
+def test_library_lines_and_tracebacks_keep_their_gist_not_the_payload(
+        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """discord.py logs every REST payload at DEBUG, and an exception can quote what it was
+    sent; the ids in a percent-encoded file name and in our own tracebacks are hashed."""
+    import io
+
+    from bot.logs import configure_logging
+
+    secret, snowflake = "Quixotic-Marmalade-7781", "123456789012345678"
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    buffer = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", buffer)
+    try:
+        for json_lines in (False, True):
+            configure_logging(level=logging.DEBUG, json_lines=json_lines, salt="s")
+            logging.getLogger("discord.http").debug(
+                "%s %s with %s has returned %s", "POST",
+                f"https://discord.com/api/v10/channels/{snowflake}/messages",
+                json.dumps({"content": f"I applied at {secret}"}), 200)
+            try:
+                raise ValueError(f"could not send {{'content': '{secret}'}}")
+            except ValueError:
+                logging.getLogger("discord.client").exception("Ignoring exception in on_message")
+            try:
+                raise OSError(f"no space: /db/people/ab/discord%3A{snowflake}%3A1.json")
+            except OSError:
+                logging.getLogger("bot.engine").exception("could not save")
+    finally:
+        root.handlers[:], root.level = saved
+    log = buffer.getvalue()
+    assert secret not in log and snowflake not in log
+    assert f"channels/{hash_id(snowflake, salt='s')}/messages with [payload not logged]" in log
+    assert "Traceback" in log and "discord%3Ah:" in log

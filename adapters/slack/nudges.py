@@ -17,16 +17,18 @@ from typing import Any
 import aiohttp
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import make_web_client
+from adapters.slack.oauth import installation_store, uses_oauth
 from adapters.slack.render import render_reply
 from bot.interfaces import DeliveryError
 from bot.messages import Reply, UserRef
 from bot.metrics import PLATFORM_API_ERRORS
 from bot.settings import Settings
 
-__all__ = ["NUDGE_EVENT", "SlackNudgeSender", "rest_web_client"]
+__all__ = ["NUDGE_EVENT", "SlackNudgeSender", "rest_sender", "rest_web_client"]
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,12 @@ class SlackNudgeSender:
         store = app.installation_store
         if store is None:
             return cls(app.client)
-        base = app.client
+        return cls.for_installations(store, app.client)
+
+    @classmethod
+    def for_installations(cls, store: AsyncInstallationStore,
+                          base: AsyncWebClient) -> SlackNudgeSender:
+        """Each team's bot token from ``store``, on ``base``'s URL, session and retries."""
 
         async def from_installation(team: str) -> AsyncWebClient | None:
             bot = await store.async_find_bot(enterprise_id=None, team_id=team)
@@ -132,6 +139,21 @@ async def _api(call: Awaitable[Any]) -> Any:
 
 @contextlib.asynccontextmanager
 async def rest_web_client(settings: Settings) -> AsyncIterator[AsyncWebClient]:
-    """A Web API client on its own session, for ``notnow nudges send-due``."""
+    """A Web API client on its own session with ``SLACK_BOT_TOKEN``, for ``notnow doctor``."""
     async with aiohttp.ClientSession() as session:
         yield make_web_client(settings, token=settings.slack_bot_token, session=session)
+
+
+@contextlib.asynccontextmanager
+async def rest_sender(settings: Settings) -> AsyncIterator[SlackNudgeSender]:
+    """The sender for ``notnow nudges send-due``, without a running app: with OAuth, each
+    person's team's bot token from the installation store, as the app uses; otherwise
+    ``SLACK_BOT_TOKEN``."""
+    oauth = uses_oauth(settings)
+    async with aiohttp.ClientSession() as session:
+        client = make_web_client(settings, token=None if oauth else settings.slack_bot_token,
+                                 session=session)
+        if oauth:
+            yield SlackNudgeSender.for_installations(installation_store(settings), client)
+        else:
+            yield SlackNudgeSender(client)

@@ -6,6 +6,8 @@ thing added to Bolt's own aiohttp adapter is a guard: Bolt parses the body befor
 checks the signature, and a ``payload=`` field that is not JSON, or an event without its
 ``event``, would end as a 500 inside Bolt. Here such a body gets a 401 when it is
 unsigned and a 400 when it is signed but unreadable; either way the server keeps serving.
+A body that cannot be decoded at all (not UTF-8, or a ``charset`` Python does not know)
+is a 400 before anything else, on the install pages too.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.payload_utils import (
@@ -68,10 +70,9 @@ class _BoltEndpoint:
         self._verifier = SignatureVerifier(signing_secret)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        try:
-            body = await request.text()
-        except UnicodeDecodeError:
-            return web.Response(status=400, text="body is not UTF-8")
+        body = await _body_text(request)
+        if body is None:
+            return _undecodable()
         bolt_request = self._parse(body, request)
         if bolt_request is None:
             signed = self._verifier.is_valid_request(body, dict(request.headers))
@@ -82,12 +83,38 @@ class _BoltEndpoint:
 
     @staticmethod
     def _parse(body: str, request: web.Request) -> AsyncBoltRequest | None:
-        headers: dict[str, Any] = {key: request.headers.getall(key) for key in request.headers}
         try:
-            parsed = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
+            parsed = AsyncBoltRequest(body=body, query=request.query_string,
+                                      headers=_headers(request))
         except Exception:  # Bolt raises whatever json/urllib raise on a malformed body
             return None
         return parsed if _readable(parsed.body) else None
+
+
+def _undecodable() -> web.Response:
+    return web.Response(status=400, text="body is not text in its declared charset")
+
+
+async def _body_text(request: web.Request) -> str | None:
+    """The body as text, or ``None`` when it cannot be decoded: aiohttp decodes with the
+    ``Content-Type`` charset, and an unknown one raises ``LookupError``."""
+    try:
+        return await request.text()
+    except (UnicodeDecodeError, LookupError):
+        log.warning("refused a request whose body cannot be decoded")
+        return None
+
+
+async def _bolt_request(request: web.Request) -> AsyncBoltRequest | None:
+    """Bolt's own translation (``to_bolt_request``), minus the 500 on an undecodable body."""
+    body = await _body_text(request)
+    if body is None:
+        return None
+    return AsyncBoltRequest(body=body, query=request.query_string, headers=_headers(request))
+
+
+def _headers(request: web.Request) -> dict[str, Any]:
+    return {key: request.headers.getall(key) for key in request.headers}
 
 
 def _readable(body: object) -> bool:
@@ -129,14 +156,16 @@ def build_web_app(app: AsyncApp | None, *, signing_secret: str | None) -> web.Ap
     if flow is not None:
 
         async def install(request: web.Request) -> web.StreamResponse:
-            return await to_aiohttp_response(
-                await flow.handle_installation(await to_bolt_request(request))
-            )
+            bolt_request = await _bolt_request(request)
+            if bolt_request is None:
+                return _undecodable()
+            return await to_aiohttp_response(await flow.handle_installation(bolt_request))
 
         async def redirect(request: web.Request) -> web.StreamResponse:
-            return await to_aiohttp_response(
-                await flow.handle_callback(await to_bolt_request(request))
-            )
+            bolt_request = await _bolt_request(request)
+            if bolt_request is None:
+                return _undecodable()
+            return await to_aiohttp_response(await flow.handle_callback(bolt_request))
 
         web_app.router.add_get(flow.install_path, install)
         web_app.router.add_get(flow.redirect_uri_path, redirect)
