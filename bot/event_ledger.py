@@ -1,8 +1,11 @@
 """Remember which platform events were already handled, so a retry is not a second turn.
 
 Slack resends an event when the first delivery was slow (``X-Slack-Retry-Num``); the
-event id stays the same. Keeping the ledger in the store, not in memory, makes the
-check hold across restarts and, with a shared backend, across processes.
+event id stays the same. A slash command or a click has no event id, and its signed body
+stays valid for five minutes, so a replay would act again: the adapter records those by
+a key of its own (Slack's ``trigger_id``), and the ttl outlasts that window. Keeping the
+ledger in the store, not in memory, makes the check hold across restarts and, with a
+shared backend, across processes.
 """
 
 from __future__ import annotations

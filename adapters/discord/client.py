@@ -68,17 +68,22 @@ class NotnowClient(discord.AutoShardedClient):
     # -- slash command ------------------------------------------------------------------
 
     async def run_command(self, interaction: discord.Interaction[Any], name: str) -> None:
-        """``/notnow <name>``: answered in place in a DM, via the person's DMs in a server."""
+        """``/notnow <name>``: answered in place in the person's own DM, else via their DMs.
+
+        "In place" only when the interaction's channel is the DM Discord opens for this
+        user: followups go to whatever channel the interaction names, and the payload's
+        channel is not proof of whose DM it is.
+        """
         in_dm = interaction.guild_id is None
         await interaction.response.defer(ephemeral=not in_dm, thinking=True)
         user = interaction.user
         try:
             async with self._turns.hold(user):
                 replies = await take_turn(self.coach, user, Command(name))
-                if in_dm:
+                channel = await self.create_dm(user)
+                if in_dm and interaction.channel_id == channel.id:
                     await send_replies(interaction.followup, replies)
                     return
-                channel = await self.create_dm(user)
                 await send_to_dm(channel, replies, str(user.id))
             await self._whisper(interaction, CHECK_DMS)
         except DMClosedError:
@@ -102,9 +107,15 @@ class NotnowClient(discord.AutoShardedClient):
         if not message.content.strip():
             return
         async with self._turns.hold(message.author):
+            # Only what the author said in their own DM with the bot is a turn: the event
+            # names a channel without saying whose DM it is.
+            channel = await self.create_dm(message.author)
+            if message.channel.id != channel.id:
+                log.warning("ignored a message outside its author's DM with the bot")
+                return
             replies = await take_turn(self.coach, message.author, Text(message.content))
             try:
-                await send_to_dm(message.channel, replies, str(message.author.id))
+                await send_to_dm(channel, replies, str(message.author.id))
             except DMClosedError:
                 log.info("Discord user %s closed their DMs mid-conversation", message.author.id)
 
@@ -122,9 +133,9 @@ class NotnowClient(discord.AutoShardedClient):
         user = interaction.user
         async with self._turns.hold(user):
             replies = await take_turn(self.coach, user, Choice(value))
-            channel = interaction.channel
-            if not isinstance(channel, discord.DMChannel):
-                channel = await self.create_dm(user)
+            # The clicker's own DM, never the interaction's channel: that names a DM
+            # without saying whose it is (Discord leaves its recipient out).
+            channel = await self.create_dm(user)
             try:
                 await send_to_dm(channel, replies, str(user.id))
             except DMClosedError:

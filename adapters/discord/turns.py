@@ -8,6 +8,7 @@ server continues in DMs, where there is no server. So every Discord user maps to
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,9 +16,12 @@ from contextlib import asynccontextmanager
 import discord
 
 from bot.engine import Coach
+from bot.interfaces import StoreError
 from bot.messages import Input, Reply, UserRef
 
 __all__ = ["PLATFORM", "TurnLocks", "take_turn", "user_ref"]
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 WORKSPACE = "discord"
@@ -32,12 +36,20 @@ _known_names: dict[int, str] = {}
 
 async def take_turn(coach: Coach, user: discord.abc.Snowflake, event: Input) -> list[Reply]:
     """Run the (blocking, disk-touching) engine off the event loop. The person's Discord
-    display name is passed on when it is new to this process (drafts are signed with it)."""
+    display name is passed on when it is new to this process (drafts are signed with it).
+
+    The name is best effort: a store that cannot save it (a full disk) must not cost the
+    person their answer; the turn's own save then fails politely, and the name is tried
+    again next turn."""
     who = user_ref(user)
     name = getattr(user, "display_name", None)
     if isinstance(name, str) and name and _known_names.get(user.id) != name:
-        _known_names[user.id] = name
-        await asyncio.to_thread(coach.set_display_name, who, name)
+        try:
+            await asyncio.to_thread(coach.set_display_name, who, name)
+        except StoreError as exc:
+            log.warning("could not save the Discord profile: %s", type(exc).__name__)
+        else:
+            _known_names[user.id] = name
     return await asyncio.to_thread(coach.handle, who, event)
 
 

@@ -7,6 +7,7 @@ for a body it cannot read, and the listener then ignores the request.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from adapters.slack.render import unescape
@@ -19,6 +20,7 @@ __all__ = [
     "command_input",
     "dm_text",
     "picked_option",
+    "request_key",
     "who_from_action",
     "who_from_command",
     "who_from_event",
@@ -61,6 +63,29 @@ def action_channel(body: dict[str, Any]) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def request_key(body: dict[str, Any]) -> str | None:
+    """What makes one slash command or click unique, so a replayed request is spotted.
+
+    Slack gives these no ``event_id``, but ``trigger_id`` is minted once per invocation
+    and comes back unchanged in a replay; a click without one is named by the clicked
+    message and the moment of the click (``container.message_ts`` + ``action_ts``).
+    The key is a hash: it is stored, and is neither an id nor attacker-sized.
+    ``None`` when the body carries none of these (nothing to compare against).
+    """
+    trigger = body.get("trigger_id")
+    if isinstance(trigger, str) and trigger:
+        unique = f"trigger:{trigger}"
+    else:
+        container, actions = body.get("container"), body.get("actions")
+        message_ts = container.get("message_ts") if isinstance(container, dict) else None
+        first = actions[0] if isinstance(actions, list) and actions else None
+        action_ts = first.get("action_ts") if isinstance(first, dict) else None
+        if not (isinstance(message_ts, str) and isinstance(action_ts, str)):
+            return None
+        unique = f"click:{message_ts}:{action_ts}"
+    return "request-" + hashlib.sha256(unique.encode()).hexdigest()[:32]
 
 
 def command_input(text: str) -> Command:

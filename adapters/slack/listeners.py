@@ -24,6 +24,7 @@ from adapters.slack.inputs import (
     command_input,
     dm_text,
     picked_option,
+    request_key,
     who_from_action,
     who_from_command,
     who_from_event,
@@ -73,24 +74,28 @@ class SlackListeners:
         app.action(re.compile(f"^{ACTION_PREFIX}"))(self.on_choice)
         app.action(re.compile(".*"))(self.on_unknown_action)
 
-    async def _first_delivery(self, body: dict[str, Any]) -> bool:
-        """``False`` for an event id already handled: Slack retries a slow delivery
-        (``X-Slack-Retry-Num``) with the same id, and a retry must not be a second turn.
+    async def _first_delivery(self, key: str | None) -> bool:
+        """``False`` for a request already handled, so a repeat is not a second turn.
 
-        Checked inside the listener, after Bolt acked the event, so the ack never waits
-        for the ledger's disk write; the ledger's insert is atomic, so a retry racing the
+        Slack retries a slow event delivery (``X-Slack-Retry-Num``) with the same
+        ``event_id``; a slash command or click has no such id, but a replay of its signed
+        body (accepted by the signature check for five minutes) carries the same
+        :func:`request_key`. Both go through the ledger in the store, so processes
+        sharing a store agree.
+
+        Checked inside the listener, after Bolt acked the request, so the ack never waits
+        for the ledger's disk write; the ledger's insert is atomic, so a repeat racing the
         first delivery still loses.
         """
-        event_id = body.get("event_id")
-        if not isinstance(event_id, str) or not event_id:
+        if not isinstance(key, str) or not key:
             return True
         try:
-            first = await asyncio.to_thread(self._ledger.first_time, PLATFORM, event_id)
+            first = await asyncio.to_thread(self._ledger.first_time, PLATFORM, key)
         except Exception:  # a broken ledger must not silence the bot
-            log.exception("event ledger failed; handling event %s anyway", event_id)
+            log.exception("event ledger failed; handling the request anyway")
             return True
         if not first:
-            log.info("slack event %s already handled; skipping the retry", event_id)
+            log.info("slack request already handled; skipping the repeat")
         return first
 
     async def on_command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -99,7 +104,8 @@ class SlackListeners:
         if who is None:
             log.warning("slash command without team_id/user_id ignored")
             return
-        await self._turn(client, who, command_input(str(body.get("text") or "")), channel=None)
+        if await self._first_delivery(request_key(body)):
+            await self._turn(client, who, command_input(str(body.get("text") or "")))
 
     async def on_message(
         self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
@@ -109,8 +115,8 @@ class SlackListeners:
         channel = event.get("channel")
         if text is None or who is None or not isinstance(channel, str):
             return
-        if await self._first_delivery(body):
-            await self._turn(client, who, text, channel=channel)
+        if await self._first_delivery(body.get("event_id")):
+            await self._turn(client, who, text, said_in=channel)
 
     async def on_choice(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
@@ -121,10 +127,18 @@ class SlackListeners:
         if who is None or picked is None:
             log.warning("block action %s without user or value ignored", action.get("action_id"))
             return
+        if not await self._first_delivery(request_key(body)):
+            return
         choice, label = picked
         channel = action_channel(body)
         message = body.get("message")
-        if channel is not None and isinstance(message, dict):
+        # Only a message in the clicker's own DM is marked answered: the payload names
+        # the channel, and a signed payload can still name anyone's.
+        if (
+            channel is not None
+            and isinstance(message, dict)
+            and channel == await self._delivery.open_dm(client, who)
+        ):
             block_id = action.get("block_id")
             await self._delivery.mark_chosen(
                 client,
@@ -134,7 +148,7 @@ class SlackListeners:
                 block_id if isinstance(block_id, str) else None,
                 label,
             )
-        await self._turn(client, who, choice, channel=channel)
+        await self._turn(client, who, choice)
 
     async def on_unknown_action(self, ack: AsyncAck, action: dict[str, Any]) -> None:
         await ack()
@@ -144,26 +158,38 @@ class SlackListeners:
         self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
     ) -> None:
         who = who_from_event(body, event)
-        if event.get("tab") != "home" or who is None or not await self._first_delivery(body):
+        if event.get("tab") != "home" or who is None:
             return
-        await self._timezones.ensure(client, who)
+        if not await self._first_delivery(body.get("event_id")):
+            return
+        # No profile sync here: it would store a record (name, time zone) for someone who
+        # only looked at the tab. Their first turn syncs it; the overview reads only.
         replies = await self._engine(who, self._coach.overview, who)
         if replies is not None:
             await self._delivery.publish_home(client, who, replies)
 
     async def _turn(
-        self, client: AsyncWebClient, who: UserRef, event: Input, *, channel: str | None
+        self, client: AsyncWebClient, who: UserRef, event: Input, *, said_in: str | None = None
     ) -> None:
-        """One turn: learn the time zone, find the DM, ask the engine, post the replies."""
+        """One turn: find the DM, learn the time zone, ask the engine, post the replies.
+
+        Replies go to the DM Slack opens for ``who`` (``conversations.open``), never to a
+        channel the payload names: a signed body can still claim ``channel_type=im`` for
+        a public channel. A message ``said_in`` any other channel is not said to the
+        coach in private, so it is not a turn at all.
+        """
         async with self._locks[who.key]:
+            channel = await self._delivery.open_dm(client, who)
             if channel is None:
-                _, channel = await asyncio.gather(
-                    self._timezones.ensure(client, who), self._delivery.open_dm(client, who)
+                return  # logged by Delivery; without a DM there is nowhere private to talk
+            if said_in is not None and said_in != channel:
+                log.warning(
+                    "ignored a message outside the person's DM (team=%s user=%s)",
+                    who.workspace,
+                    who.user,
                 )
-                if channel is None:
-                    return  # logged by Delivery; without a DM there is nowhere private to talk
-            else:
-                await self._timezones.ensure(client, who)
+                return
+            await self._timezones.ensure(client, who)
             replies = await self._engine(who, self._coach.handle, who, event)
             if replies:
                 await self._delivery.post(client, who, channel, replies)

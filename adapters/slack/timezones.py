@@ -17,6 +17,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.interfaces import StoreError
 from bot.messages import UserRef
 
 if TYPE_CHECKING:
@@ -53,13 +54,27 @@ class TimezoneSync:
             )
             return
         user = response.get("user") or {}
-        if not isinstance(user, dict):
-            return
+        if isinstance(user, dict):
+            await self._adopt(who, user)
+
+    async def _adopt(self, who: UserRef, user: dict[str, object]) -> None:
+        """Hand the time zone and name to the engine. Best effort: a store that cannot
+        save them (a full disk) must not cost the person the answer to their turn, whose
+        own save then fails politely; the next turn tries the profile again."""
         tz = user.get("tz")
-        if isinstance(tz, str) and tz:
-            await asyncio.to_thread(self._coach.set_timezone, who, tz)
         profile = user.get("profile")
         name = (profile.get("real_name") if isinstance(profile, dict) else None) or user.get(
             "real_name")
-        if isinstance(name, str) and name:
-            await asyncio.to_thread(self._coach.set_display_name, who, name)
+        try:
+            if isinstance(tz, str) and tz:
+                await asyncio.to_thread(self._coach.set_timezone, who, tz)
+            if isinstance(name, str) and name:
+                await asyncio.to_thread(self._coach.set_display_name, who, name)
+        except StoreError as exc:
+            self._seen.discard(who.key)
+            log.warning(
+                "could not save the Slack profile: %s (team=%s user=%s)",
+                type(exc).__name__,
+                who.workspace,
+                who.user,
+            )

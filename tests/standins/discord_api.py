@@ -460,7 +460,11 @@ class DiscordStandIn:
     def dm_channel_of(self, user: Json) -> str:
         return self.dm_channels.setdefault(user["id"], self.snowflake())
 
-    def _interaction(self, kind: int, user: Json, data: Json, *, in_dm: bool) -> Json:
+    def _interaction(
+        self, kind: int, user: Json, data: Json, *, in_dm: bool, dm_of: Json | None = None
+    ) -> Json:
+        """``dm_of`` puts the interaction in that person's DM instead of ``user``'s: a
+        forged payload, since Discord only lets a DM's own person interact there."""
         token = f"tok-{self.snowflake()}"
         payload: Json = {
             "id": self.snowflake(), "application_id": self.app_id, "type": kind, "data": data,
@@ -468,11 +472,12 @@ class DiscordStandIn:
             "app_permissions": "2248473465835073", "attachment_size_limit": 10_485_760,
         }  # fmt: skip
         if in_dm:
-            channel_id = self.dm_channel_of(user)
+            owner = dm_of or user
+            channel_id = self.dm_channel_of(owner)
             payload.update(
                 user=user, channel_id=channel_id, context=1,
                 authorizing_integration_owners={"0": "0"},
-                channel={"id": channel_id, "type": 1, "flags": 0, "recipients": [user]},
+                channel={"id": channel_id, "type": 1, "flags": 0, "recipients": [owner]},
             )  # fmt: skip
         else:
             member = {"user": user, "roles": [], "joined_at": _now(), "deaf": False, "mute": False,
@@ -488,29 +493,38 @@ class DiscordStandIn:
         self._interactions[token] = payload
         return payload
 
-    def slash_command(self, user: Json, subcommand: str, *, in_dm: bool = False) -> Json:
+    def slash_command(
+        self, user: Json, subcommand: str, *, in_dm: bool = False, dm_of: Json | None = None
+    ) -> Json:
         """``/notnow <subcommand>`` as an INTERACTION_CREATE (type 2) payload."""
         command_id = next(
             (c["id"] for c in self.commands if c["name"] == "notnow"), self.snowflake()
         )
         data = {"id": command_id, "name": "notnow", "type": 1,
                 "options": [{"name": subcommand, "type": 1, "options": []}]}  # fmt: skip
-        return self._interaction(2, user, data, in_dm=in_dm)
+        return self._interaction(2, user, data, in_dm=in_dm or dm_of is not None, dm_of=dm_of)
 
     def component_click(
-        self, user: Json, message: Json, custom_id: str, *, values: list[str] | None = None
+        self,
+        user: Json,
+        message: Json,
+        custom_id: str,
+        *,
+        values: list[str] | None = None,
+        dm_of: Json | None = None,
     ) -> Json:
         """A button (or, with ``values``, a string select) on ``message``, type 3."""
         data: Json = {"custom_id": custom_id, "component_type": 2 if values is None else 3}
         if values is not None:
             data["values"] = values
-        payload = self._interaction(3, user, data, in_dm=True)
+        payload = self._interaction(3, user, data, in_dm=True, dm_of=dm_of)
         payload["message"] = json.loads(json.dumps(message))
         return payload
 
-    def dm_message(self, user: Json, content: str) -> Json:
-        """MESSAGE_CREATE for something the person typed in their DM with the bot."""
-        message = self._message_object(self.dm_channel_of(user), user, content)
+    def dm_message(self, user: Json, content: str, *, dm_of: Json | None = None) -> Json:
+        """MESSAGE_CREATE for something the person typed in their DM with the bot (or,
+        forged, one naming ``dm_of``'s DM as its channel)."""
+        message = self._message_object(self.dm_channel_of(dm_of or user), user, content)
         message.update(nonce=self.snowflake(), channel_type=1)
         return message
 
