@@ -1,0 +1,150 @@
+"""Reading a typed answer to any menu: one matcher for every question the coach asks.
+
+A tired person on a phone types ``yes``, ``emial`` or ``calming`` rather than tapping a
+button, and they do it at every menu: a flow's question, a check-in's buttons, forget's
+confirmation, the safety screen, the case picker. Every one of those menus is a tuple of
+:class:`~bot.messages.Option`, and this module decides which option a typed answer means:
+
+1. its number in the list (``2``);
+2. its label, its value or a synonym declared in content (``yes``, ``nope``), with case,
+   punctuation and emoji ignored;
+3. the same with small typos forgiven and a label's leading words standing for the whole
+   label (``calmng exercise``, ``calming``), scored with rapidfuzz;
+4. on menus that take no free text, a value or synonym said as words of a longer answer
+   (``yes please``, ``call me``).
+
+An answer that fits two options about equally well is *ambiguous*, and the caller asks
+which one was meant; an answer that fits none is *unmatched*. On a question that also
+takes free text (a mood in the person's own words) the bar is higher, so what someone
+writes about themselves is not mistaken for a button.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Indel
+
+from bot.messages import Option
+
+__all__ = ["ChoiceMatcher", "Resolved", "bare_value", "normalise"]
+
+_NOT_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=4096)  # labels and synonyms recur on every turn
+def normalise(text: str) -> str:
+    """Lower case, compatibility-folded, punctuation and emoji dropped, spaces collapsed."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _SPACES.sub(" ", _NOT_WORD.sub(" ", folded)).strip()
+
+
+def bare_value(value: str) -> str:
+    """The answer an option value stands for, without the question it belongs to:
+    ``compose.feel=gutted`` → ``gutted``, ``nudge=n1:done`` → ``done``."""
+    return value.rpartition("=")[2].rpartition(":")[2]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """What a typed answer means: one option, several it could mean, or none."""
+
+    option: Option | None = None
+    candidates: tuple[Option, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.option is None and len(self.candidates) > 1
+
+    @property
+    def unmatched(self) -> bool:
+        return self.option is None and not self.candidates
+
+
+class ChoiceMatcher:
+    """Matches typed text to one of the options on screen.
+
+    ``synonyms`` maps a bare option value (``yes``, ``done``, ``email``) to other ways of
+    saying it; it comes from content, so an admin can add their community's words.
+    """
+
+    #: the score (0-100) a fuzzy match needs on a menu that takes no free text
+    THRESHOLD = 80
+    #: the score needed where the question also takes the person's own words
+    FREE_TEXT_THRESHOLD = 90
+    #: two options closer than this are both plausible: ask which
+    MARGIN = 6
+
+    def __init__(self, synonyms: Mapping[str, Sequence[str]] | None = None) -> None:
+        self._synonyms = {normalise(k): tuple(normalise(s) for s in v)
+                          for k, v in (synonyms or {}).items()}
+
+    def match(self, text: str, options: Sequence[Option], *,
+              free_text: bool = False) -> Resolved:
+        typed = normalise(text)
+        if not typed or not options:
+            return Resolved()
+        if typed.isdigit():
+            index = int(typed)
+            return Resolved(options[index - 1]) if 1 <= index <= len(options) else Resolved()
+
+        phrases = [self._phrases(option) for option in options]
+        exact = [o for o, ps in zip(options, phrases, strict=True) if typed in ps]
+        if exact:
+            return _one_or_ask(_distinct(exact))
+
+        scores = [max(_score(typed, p) for p in ps) for ps in phrases]
+        threshold = self.FREE_TEXT_THRESHOLD if free_text else self.THRESHOLD
+        best = max(scores)
+        if best >= threshold:
+            close = [o for o, s in zip(options, scores, strict=True)
+                     if s >= threshold and best - s < self.MARGIN]
+            return _one_or_ask(_distinct(close))
+        if free_text:
+            return Resolved()
+        said = [o for o, ps in zip(options, phrases, strict=True)
+                if any(_says_word(typed, p) for p in ps[1:])]  # value or synonym
+        return _one_or_ask(_distinct(said))
+
+    def _phrases(self, option: Option) -> tuple[str, ...]:
+        """Label, value, then synonyms: the order :meth:`match` relies on."""
+        value = normalise(bare_value(option.value))
+        return (normalise(option.label), value, *self._synonyms.get(value, ()))
+
+
+def _score(typed: str, phrase: str) -> float:
+    """How well ``typed`` fits ``phrase``: whole-phrase similarity (typos), or the typed
+    words standing for the phrase's words from a word boundary on (``calming`` for "A
+    two-minute calming exercise"), never a fragment inside a word."""
+    if not phrase:
+        return 0.0
+    whole = fuzz.ratio(typed, phrase)
+    if len(typed) < 4 or len(typed) >= len(phrase):
+        return whole
+    # what the typed words stand for starts at a word and is about as long as they are,
+    # give or take the letters a slip or two drops or adds; scored in one C call
+    starts = [0, *(i + 1 for i, ch in enumerate(phrase) if ch == " ")]
+    windows = [phrase[s:s + n] for s in starts for n in range(len(typed) - 1, len(typed) + 3)]
+    best = process.extractOne(typed, windows, scorer=Indel.normalized_similarity)
+    return max(whole, 95 * best[1]) if best else whole
+
+
+def _says_word(typed: str, phrase: str) -> bool:
+    """``phrase`` appears in ``typed`` as whole words (``yes`` in ``yes please``)."""
+    return bool(phrase) and f" {phrase} " in f" {typed} "
+
+
+def _distinct(options: list[Option]) -> tuple[Option, ...]:
+    return tuple(dict.fromkeys(options))
+
+
+def _one_or_ask(options: tuple[Option, ...]) -> Resolved:
+    if len(options) == 1:
+        return Resolved(options[0])
+    return Resolved(None, options)
