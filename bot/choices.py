@@ -30,9 +30,9 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
-from bot.messages import Option
+from bot.messages import Option, Reply
 
-__all__ = ["ChoiceMatcher", "Resolved", "bare_value", "normalise"]
+__all__ = ["ChoiceMatcher", "Resolved", "bare_value", "menu_options", "menu_record", "normalise"]
 
 _NOT_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
@@ -148,3 +148,27 @@ def _one_or_ask(options: tuple[Option, ...]) -> Resolved:
     if len(options) == 1:
         return Resolved(options[0])
     return Resolved(None, options)
+
+
+def menu_record(replies: Sequence[Reply], *,
+                flow_prefixes: tuple[str, ...]) -> list[list[str]] | None:
+    """The menu a turn ended on, as stored on the person: ``[[value, label], ...]``.
+
+    The last reply with options is what the person is looking at. A flow's own question
+    is not stored (the flow knows its options and reads the answer itself), and a turn
+    that ends without options leaves no menu, so an old one can never catch an answer.
+    """
+    for reply in reversed(replies):
+        if reply.options:
+            if any(o.value.startswith(flow_prefixes) for o in reply.options):
+                return None
+            return [[o.value, o.label] for o in reply.options]
+    return None
+
+
+def menu_options(record: object) -> tuple[Option, ...]:
+    """The stored menu back as options; anything malformed reads as no menu."""
+    if not isinstance(record, list):
+        return ()
+    return tuple(Option(str(item[0]), str(item[1])) for item in record
+                 if isinstance(item, list) and len(item) == 2)

@@ -69,6 +69,8 @@ class CoachFile(_Strict):
     texts: dict[str, str]
     labels: dict[str, str]
     status: str
+    #: other ways people type an answer, by the option's value (``yes``, ``done``)
+    synonyms: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class WindowSpec(_Strict):

@@ -163,8 +163,11 @@ class NudgeDispatcher:
             if not coach.nudge_book.claim(nudge, expected=original):
                 return None  # another dispatcher claimed it first
             day = local.date().isoformat()
-            person = coach.people.update(user, lambda p: p.update(last_nudge_day=day)) or person
             reply = nudge_reply(person, nudge, content=coach.content, clock=coach.clock)
+            # The check-in becomes what the person is looking at: a typed "done" or
+            # "show me the draft" answers it (one write with the day's count).
+            menu = [[o.value, o.label] for o in reply.options]
+            coach.people.update(user, lambda p: p.update(last_nudge_day=day, menu=menu))
         return _Claimed(user=user, nudge=nudge, replies=[reply], in_doubt=in_doubt)
 
     def _claim_expired(self, nudge: Record, now: datetime) -> bool:

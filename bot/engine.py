@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
 
+from bot.choices import ChoiceMatcher, menu_options, menu_record
 from bot.commands import parse_command
 from bot.content_loader import Content
 from bot.flow_runner import FlowRunner
@@ -64,6 +65,7 @@ class Coach:
                                           planner=self.planner)
         self.flows = FlowRunner(content=content, clock=clock, planner=self.planner)
         self.safety = SafetyCheck(content)
+        self.matcher = ChoiceMatcher(content.coach.synonyms)
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
 
@@ -181,7 +183,21 @@ class Coach:
     # -- one turn -------------------------------------------------------------------
 
     def _turn(self, user: UserRef, person: Record, event: Input, replies: list[Reply]) -> bool:
-        """Returns True when the person's data was deleted (nothing left to save)."""
+        """Returns True when the person's data was deleted (nothing left to save).
+
+        Whatever menu the turn ends on (outside a flow's own question) is remembered, so
+        the next typed answer is read against the options the person is looking at."""
+        forgotten = self._decide(user, person, event, replies)
+        if not forgotten:
+            person["menu"] = menu_record(replies, flow_prefixes=self._flow_prefixes)
+        return forgotten
+
+    @property
+    def _flow_prefixes(self) -> tuple[str, ...]:
+        return tuple(f"{name}." for name in self.content.flows)
+
+    def _decide(self, user: UserRef, person: Record, event: Input,
+                replies: list[Reply]) -> bool:
         if isinstance(event, Text):
             text = clean_text(event.text)
             limit = self.content.coach.limits["max_message_length"]
@@ -193,14 +209,20 @@ class Coach:
                     "too_long", length=len(text), limit=limit))
                 return False
             command = parse_command(text)
-            event = command if command is not None else Text(text)
+            if command is not None:
+                event = command
+            else:
+                read = self._read_menu(person, Text(text), replies)
+                if read is None:
+                    return False
+                event = read
 
         if person.get("safety"):
             return self._safety_turn(user, person, event, replies)
         if isinstance(event, Command):
             return self._command(user, person, event, replies)
         if isinstance(event, Choice) and "=" in event.value and not event.value.startswith(
-            tuple(f"{name}." for name in self.content.flows)
+            self._flow_prefixes
         ):
             return self._meta_choice(user, person, event, replies)
         if person.get("pending"):
@@ -213,6 +235,30 @@ class Coach:
             self.flows.answer(person, event, replies)
         self._after_flow(person, replies)
         return False
+
+    def _read_menu(self, person: Record, event: Text, replies: list[Reply]) -> Input | None:
+        """A typed answer to the menu the person is looking at, as the option it means.
+
+        ``None`` when this turn already answered (a question back when the answer fits two
+        options, or the options again when it fits none). On the safety screen an answer
+        that fits nothing goes on to the safety turn, which stays with the person; after
+        a check-in, it goes on to the question the flow was at, if any.
+        """
+        options = menu_options(person.get("menu"))
+        if not options:
+            return event
+        resolved = self.matcher.match(event.text, options)
+        if resolved.option is not None:
+            return Choice(resolved.option.value)
+        if resolved.ambiguous:
+            replies.append(Reply(self.content.text("which_one"), options=resolved.candidates))
+            return None
+        check_in = all(o.value.startswith(NUDGE_PREFIX) for o in options)
+        flow = person.get("flow")
+        if person.get("safety") or (check_in and flow is not None and flow.get("asked")):
+            return event
+        replies.append(Reply(self.content.text("not_an_option"), options=options))
+        return None
 
     def _keep_place(self, person: Record, replies: list[Reply], message: str) -> None:
         """Say why nothing moved, with the current question's buttons still at hand."""
@@ -351,7 +397,8 @@ class Coach:
         else:
             person["pending"] = {"kind": "pick_case"}
             replies.append(Reply(self.content.text("pick_case"), options=tuple(
-                Option(f"{CASE_PREFIX}{c['id']}", f"{c['company']}, {c['role']}"[:75])
+                Option(f"{CASE_PREFIX}{c['id']}",
+                       ", ".join(part for part in (c["company"], c.get("role")) if part)[:75])
                 for c in cases[-25:]
             )))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.actions import ACTIONS, ActionScope
+from bot.choices import ChoiceMatcher, bare_value
 from bot.content_loader import Content
 from bot.content_schema import OptionSpec, StepSpec
 from bot.context import build_context
@@ -34,6 +35,7 @@ class FlowRunner:
         self._content = content
         self._clock = clock
         self._planner = planner
+        self._matcher = ChoiceMatcher(content.coach.synonyms)
 
     # -- moving between steps -------------------------------------------------------
 
@@ -137,9 +139,14 @@ class FlowRunner:
             self.reask(person, replies, texts.text("empty"))
             return
         if spec.ask == "choice":
-            option = self._match_option(spec, text)
+            shown = self._options(state["flow"], state["step"])
+            resolved = self._matcher.match(text, shown, free_text=spec.free_text)
+            option = (self._option(spec, bare_value(resolved.option.value))
+                      if resolved.option is not None else None)
             if option is not None:
                 self._choose(person, spec, option, replies)
+            elif resolved.ambiguous:
+                replies.append(Reply(texts.text("which_one"), options=resolved.candidates))
             elif spec.free_text:
                 self._answer_text(person, spec, text, replies,
                                   then=spec.free_text_next or spec.next)
@@ -241,12 +248,3 @@ class FlowRunner:
     @staticmethod
     def _option(spec: StepSpec, value: str) -> OptionSpec | None:
         return next((o for o in spec.options if o.value == value), None)
-
-    @staticmethod
-    def _match_option(spec: StepSpec, text: str) -> OptionSpec | None:
-        """A typed answer to a choice: its number, its value or its label."""
-        folded = text.strip().lower().rstrip(".")
-        if folded.isdigit() and 1 <= int(folded) <= len(spec.options):
-            return spec.options[int(folded) - 1]
-        return next((o for o in spec.options
-                     if folded in (o.value.lower(), o.label.lower())), None)

@@ -162,3 +162,22 @@ def test_due_check_ins_are_shown_when_the_console_opens(db: Path) -> None:
     again = ConsoleProcess(db)  # one nudge a day, and this one was delivered
     assert "A check-in is due" not in again.screen
     again.close()
+
+
+def test_typed_words_answer_every_menu_in_the_console(db: Path) -> None:
+    """The misreads people hit in the console: a typo at a flow question, and a typed
+    'yes' to forget (which used to be saved as their mood)."""
+    console = ConsoleProcess(db)
+    screen = console.answer("Gutted, honesty")
+    assert "Of course you are" in screen
+    screen = console.answer("calmng exercise")
+    assert "slow things down" in screen
+    console.answer("forget")
+    screen = console.answer("yes")
+    assert "deleted all your data" in screen
+    console.close()
+    store = TinyDBStore(db)
+    try:
+        assert store.read("people", "console:local:tester") is None
+    finally:
+        store.close()

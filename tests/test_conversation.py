@@ -331,8 +331,12 @@ def test_forget_needs_confirmation_then_deletes_everything(conv: Conversation) -
     conv.pick("No, keep")
     assert "kept everything" in conv.text
     conv.command("forget")
-    conv.send("yes please")  # typed text is not the confirm button
+    conv.send("maybe")  # fits neither button: asked again, nothing deleted
+    assert "didn't quite catch" in conv.text
+    assert conv.options == ["Yes, delete everything", "No, keep my data"]
     assert conv.coach.store.read("people", conv.user.key) is not None
+    conv.send("nope")
+    assert "kept everything" in conv.text
     conv.command("forget")
     conv.pick("Yes, delete")
     assert "deleted all your data" in conv.text
