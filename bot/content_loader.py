@@ -25,6 +25,7 @@ from bot.content_schema import (
     StepSpec,
 )
 from bot.patterns import PatternError, TextPattern, compile_pattern
+from bot.sample import sample_context
 from bot.templates import Template, compile_condition, compile_template
 from bot.yaml_lines import LinedYaml, load_yaml_with_lines
 
@@ -181,9 +182,8 @@ def load_content(directory: Path | str, *, known_actions: Iterable[str] = ()) ->
 def _check_renders(loader: _Loader, content: Content) -> None:
     """Render every template once with sample data, so a misspelt variable is reported
     now, with its file, rather than as a broken message in front of a person."""
-    from bot.sample import sample_context
-
-    context = sample_context(content)
+    context = sample_context(window=content.nudges.default_window.model_dump(),
+                             upset_moods=content.coach.upset_moods)
     for key, template in content.templates.items():
         try:
             template.render(context)

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.context import build_context
-
-if TYPE_CHECKING:
-    from bot.content_loader import Content
 
 __all__ = ["sample_context"]
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 
-def sample_context(content: Content) -> dict[str, Any]:
-    window = content.nudges.default_window.model_dump()
+def sample_context(*, window: dict[str, Any], upset_moods: Sequence[str]) -> dict[str, Any]:
+    """Takes the two settings it needs, not the whole content, so the loader can use it
+    without the two modules importing each other."""
     person = {"settings": {"timezone": "UTC", "window": window, "cadence": "regular"},
               "display_name": "Sam Sample"}
     case = {
@@ -28,7 +27,7 @@ def sample_context(content: Content) -> dict[str, Any]:
     }
     item = {"when": "Mon 30 Nov, 09:00", "title": "Connect"}
     return build_context(
-        person, case, now=NOW, upset_moods=content.coach.upset_moods,
+        person, case, now=NOW, upset_moods=list(upset_moods),
         upcoming=[item], cases=[case],
         contacts=[{"name": "Dana Reyes", "role": "recruiter", "company": "Acme",
                    "last_touch": "Mon 30 Nov, 09:00"}],

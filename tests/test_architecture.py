@@ -53,3 +53,42 @@ def test_no_test_builds_a_coach_on_the_system_clock() -> None:
                     and not any(k.arg == "clock" for k in node.keywords)):
                 offenders.append(f"{where}: build_coach without clock=")
     assert offenders == []
+
+
+def _bot_import_graph() -> dict[str, set[str]]:
+    """Every ``bot`` module and the ``bot`` modules it imports, wherever in the file."""
+    modules = {".".join(p.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in (REPO / "bot").rglob("*.py")}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            targets = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                       else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for target in targets:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name and target != "bot":
+                    graph[name].add(target)
+    return graph
+
+
+def test_bot_has_no_import_cycles() -> None:
+    """A cycle (even through an import inside a function) means two modules each need the
+    other: one of them holds something that belongs in a third."""
+    graph = _bot_import_graph()
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 on the current path, 2 finished
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*path[path.index(nxt):], nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    assert cycles == []
