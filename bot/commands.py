@@ -1,36 +1,84 @@
-"""Recognise commands in what a person types, the same way on every platform.
+"""The commands a person can give, in one table, and how typed text is recognised as one.
 
-A message that is just a command word (``help``, ``/notnow status``, ``!back``) is a
-command; anything longer is an answer. Slash commands arrive already split by the
-adapter and skip this step.
+Everything that lists or recognises commands reads :data:`COMMANDS`: the help text, the
+parser for typed messages (``help``, ``/notnow status``, ``!back``), Slack's ``/notnow``
+text, Discord's ``/notnow`` subcommands and the engine's handlers. A command added here
+without a one-line summary in ``content/coach.yaml`` (``commands:``) or a handler in the
+engine fails ``content check`` and a test, so the lists cannot drift apart.
+
+A message that is just a command word is a command; anything longer is an answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from bot.messages import Command
 
-__all__ = ["COMMANDS", "parse_command"]
+__all__ = ["COMMANDS", "CommandSpec", "help_entries", "parse_command", "spec_of"]
 
-COMMANDS = (
-    "start", "new", "status", "settings", "pause", "resume", "help", "back", "skip",
-    "restart", "stop", "export", "forget", "feedback",
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """One command. ``argument`` names its optional argument (``pause [days]``).
+    ``on_hold`` commands run as usual while coaching is paused for someone's safety (their
+    data stays theirs to see, take and delete); ``start`` and ``resume`` then ask to
+    continue instead, and the rest wait."""
+
+    name: str
+    argument: str | None = None
+    aliases: tuple[str, ...] = ()
+    on_hold: bool = False
+
+    @property
+    def usage(self) -> str:
+        return f"{self.name} [{self.argument}]" if self.argument else self.name
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("start", aliases=("continue", "hi", "hello")),
+    CommandSpec("new"),
+    CommandSpec("status", on_hold=True),
+    CommandSpec("feedback"),
+    CommandSpec("settings"),
+    CommandSpec("pause", argument="days"),
+    CommandSpec("resume"),
+    CommandSpec("back"),
+    CommandSpec("skip"),
+    CommandSpec("restart"),
+    CommandSpec("stop", aliases=("cancel",)),
+    CommandSpec("export", on_hold=True),
+    CommandSpec("forget", aliases=("delete",), on_hold=True),
+    CommandSpec("help", aliases=("menu", "?"), on_hold=True),
 )
-ALIASES = {"resume": "resume", "continue": "start", "menu": "help", "?": "help",
-           "hi": "start", "hello": "start", "cancel": "stop", "delete": "forget"}
-TAKES_ARGUMENT = {"pause"}
+_BY_WORD: dict[str, CommandSpec] = {
+    word: spec for spec in COMMANDS for word in (spec.name, *spec.aliases)
+}
+
+
+def spec_of(name: str) -> CommandSpec | None:
+    return _BY_WORD.get(name.lower().strip().lstrip("/!"))
 
 
 def parse_command(text: str) -> Command | None:
+    """``status`` → ``Command("status")``; ``pause 14`` → ``Command("pause", "14")``;
+    anything that is not a bare command word (plus its argument) → ``None``."""
     words = text.strip().split()
     if not words or len(words) > 2:
         return None
     first = words[0].lower()
     if first in ("/notnow", "notnow"):
         return parse_command(" ".join(words[1:]) or "start")
-    name = first.lstrip("/!")
-    name = ALIASES.get(name, name)
-    if name not in COMMANDS:
+    spec = spec_of(first)
+    if spec is None:
         return None
-    if len(words) == 2 and name not in TAKES_ARGUMENT:
+    if len(words) == 2 and spec.argument is None:
         return None
-    return Command(name=name, arg=words[1] if len(words) == 2 else "")
+    return Command(name=spec.name, arg=words[1] if len(words) == 2 else "")
+
+
+def help_entries(summaries: Mapping[str, str]) -> list[dict[str, str]]:
+    """What the help text lists: each command's usage and its summary from content."""
+    return [{"name": spec.name, "usage": spec.usage, "summary": summaries.get(spec.name, "")}
+            for spec in COMMANDS]

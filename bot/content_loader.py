@@ -16,6 +16,7 @@ import yaml
 from jinja2 import TemplateSyntaxError
 from pydantic import BaseModel, ValidationError
 
+from bot.commands import COMMANDS
 from bot.content_schema import (
     CoachFile,
     FlowFile,
@@ -197,6 +198,10 @@ def _check_coach(loader: _Loader, content: Content, doc: LinedYaml | None) -> No
         if name not in content.coach.texts:
             loader.fail("coach.yaml", doc.line_of(("texts",)) if doc else None,
                         f"texts.{name}", "required text is missing")
+    for spec in COMMANDS:
+        if spec.name not in content.coach.commands:
+            loader.fail("coach.yaml", doc.line_of(("commands",)) if doc else None,
+                        f"commands.{spec.name}", "every command needs a one-line summary")
     for name in REQUIRED_LABELS:
         if name not in content.coach.labels:
             loader.fail("coach.yaml", doc.line_of(("labels",)) if doc else None,

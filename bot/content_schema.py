@@ -6,7 +6,7 @@ works with these typed objects and never meets a missing key at run time.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -71,6 +71,9 @@ class CoachFile(_Strict):
     status: str
     #: other ways people type an answer, by the option's value (``yes``, ``done``)
     synonyms: dict[str, list[str]] = Field(default_factory=dict)
+    #: one line per command (help, Discord's subcommand descriptions: 100 at most)
+    commands: dict[str, Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=dict)
 
 
 class WindowSpec(_Strict):

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.choices import ChoiceMatcher, menu_options, menu_record
-from bot.commands import parse_command
+from bot.commands import help_entries, parse_command, spec_of
 from bot.content_loader import Content
 from bot.flow_runner import FlowRunner
 from bot.interfaces import Clock, CorruptRecordError, Record, Store, StoreError
@@ -58,11 +58,11 @@ class Coach:
         self.store = store
         self.content = content
         self.clock = clock
-        self.people = PersonRepo(store=store, content=content, clock=clock)
         self.nudge_book = NudgeBook(store)
+        self.people = PersonRepo(store=store, content=content, clock=clock,
+                                 book=self.nudge_book)
         self.planner = NudgePlanner(book=self.nudge_book, content=content, clock=clock)
-        self.nudge_actions = NudgeActions(content=content, clock=clock, book=self.nudge_book,
-                                          planner=self.planner)
+        self.nudge_actions = NudgeActions(content=content, clock=clock, planner=self.planner)
         self.flows = FlowRunner(content=content, clock=clock, planner=self.planner)
         self.safety = SafetyCheck(content)
         self.matcher = ChoiceMatcher(content.coach.synonyms)
@@ -106,7 +106,7 @@ class Coach:
             except StoreError:
                 log.exception("could not read %s", user.key)
                 return self._despite_storage(event, replies)
-            person = copy.deepcopy(loaded) if loaded is not None else self.people.fresh(user)
+            person = self.people.begin(loaded) if loaded is not None else self.people.fresh(user)
             try:
                 if self._turn(user, person, event, replies):
                     return replies  # forgotten: nothing left to save
@@ -325,7 +325,7 @@ class Coach:
             if flow is not None:
                 self.flows.resume(person, replies)
         elif name == "help":
-            replies.append(Reply(text("help")))
+            replies.append(Reply(self._help_text()))
         elif name == "back":
             if flow is None:
                 replies.append(Reply(text("nothing_to_resume")))
@@ -357,8 +357,11 @@ class Coach:
             self._feedback(person, replies)
         else:
             replies.append(Reply(text("unknown_command", name=command.name[:40])))
-            replies.append(Reply(text("help")))
+            replies.append(Reply(self._help_text()))
         return False
+
+    def _help_text(self) -> str:
+        return self.content.text("help", commands=help_entries(self.content.coach.commands))
 
     def _new(self, person: Record, replies: list[Reply]) -> None:
         case = new_case(person, now_iso=self.clock.now().isoformat())
@@ -419,9 +422,9 @@ class Coach:
             self._start(person, replies)
 
     def _export(self, user: UserRef, person: Record) -> ExportFile:
-        """Every record that names the person: their nudges, listed or not (a retried
-        turn may have planned some their record never got), and the text of unreadable
-        copies the store moved aside."""
+        """Every record that names the person: their nudges, listed or not (the owner
+        index finds any a crash left unlisted), and the text of unreadable copies the
+        store moved aside."""
         nudge_ids = self.nudge_book.ids_of(user.key, person.get("nudge_ids", []))
         unreadable = self.people.kept_aside(user) + self.nudge_book.kept_aside(nudge_ids)
         return export_file(person, self.nudge_book.all_of(user.key, nudge_ids),
@@ -429,7 +432,9 @@ class Coach:
 
     def _forget(self, user: UserRef, person: Record) -> None:
         """Delete what :meth:`_export` would show; the store's ``delete`` takes the
-        unreadable copies with each record."""
+        unreadable copies with each record. The outbox goes first, so nothing a crash
+        interrupts here is written back later."""
+        self.people.forget_outbox(user)
         for nudge_id in self.nudge_book.ids_of(user.key, person.get("nudge_ids", [])):
             self.nudge_book.delete(nudge_id, user_key=user.key)
         self.people.forget(user)
@@ -520,7 +525,8 @@ class Coach:
         wants_resume = (isinstance(event, Choice) and event.value == SAFETY_RESUME) or (
             isinstance(event, Command) and event.name in ("start", "resume")
         )
-        if isinstance(event, Command) and event.name in ("export", "forget", "help", "status"):
+        spec = spec_of(event.name) if isinstance(event, Command) else None
+        if isinstance(event, Command) and spec is not None and spec.on_hold:
             return self._command(user, person, event, replies)
         confirmed = isinstance(event, Choice) and event.value == SAFETY_CONFIRM
         if confirmed and state["stage"] == "confirm":

@@ -35,4 +35,5 @@ def sample_context(*, window: dict[str, Any], upset_moods: Sequence[str]) -> dic
         held=False, name="dance", length=5000, limit=2000, value="soon",
         until="2026-12-11", resources="- a helpline", next_when="Mon 30 Nov, 09:00",
         outcome="offer",
+        commands=[{"name": "start", "usage": "start", "summary": "Begin"}],
     )
