@@ -2,7 +2,8 @@
 
 It only translates: lines typed become ``Text`` (a number picks an option), replies are
 printed as plain text. State lives in the same store as every other adapter, so quitting
-and starting again resumes at the same question.
+and starting again resumes at the same question. As in Slack and Discord, an engine
+failure costs one answer (logged without what was typed), not the session.
 """
 
 from __future__ import annotations
@@ -13,19 +14,22 @@ import textwrap
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot.dispatcher import NudgeDispatcher
+from adapters.common.dispatch import nudge_dispatcher
+from adapters.common.layout import list_item
+from adapters.common.turns import log_engine_failure
 from bot.engine import Coach
-from bot.messages import Choice, Command, Option, Reply, Text, UserRef
+from bot.messages import Choice, Command, Input, Option, Reply, Text, UserRef
 
 __all__ = ["ConsoleAdapter", "ConsoleSender", "render_reply"]
 
 RULE = "-" * 60
+SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try that again."
 
 
 def _wrap(text: str, width: int) -> str:
     out = []
     for line in text.split("\n"):
-        indent = "  " if line.startswith("- ") else ""
+        indent = "  " if list_item(line) is not None else ""
         out.append(textwrap.fill(line, width, subsequent_indent=indent) if line else "")
     return "\n".join(out)
 
@@ -87,10 +91,18 @@ class ConsoleAdapter:
             return Choice(self._options[int(value) - 1].value)
         return Text(line)
 
+    def _turn(self, event: Input) -> list[Reply]:
+        """The engine's replies; a failure is logged (never the typed text) and said."""
+        try:
+            return self._coach.handle(self._user, event)
+        except Exception as exc:
+            log_engine_failure(self._user, exc)
+            return [Reply(SOMETHING_WENT_WRONG)]
+
     def _due_nudges(self) -> list[Reply]:
         """Check-ins that fell due while the terminal was closed, delivered now."""
         sender = ConsoleSender()
-        dispatcher = NudgeDispatcher(coach=self._coach, senders={"console": sender})
+        dispatcher = nudge_dispatcher(self._coach, {"console": sender})
         asyncio.run(dispatcher.send_due(only_user=self._user))
         return sender.shown
 
@@ -101,10 +113,10 @@ class ConsoleAdapter:
             self._out.write("A check-in is due. (Type 'start' to pick up our conversation.)\n\n")
             self._show(nudges)
         else:
-            self._show(self._coach.handle(self._user, Command("start")))
+            self._show(self._turn(Command("start")))
         for line in self._in:
             if line.strip().lower() in ("quit", "exit"):
                 break
-            self._show(self._coach.handle(self._user, self._to_input(line.rstrip("\n"))))
+            self._show(self._turn(self._to_input(line.rstrip("\n"))))
         self._out.write("\nBye for now. Your progress is saved.\n")
         self._out.flush()

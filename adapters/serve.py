@@ -12,79 +12,78 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
-from bot.dispatcher import DispatchReport, NudgeDispatcher
+from adapters.common.adapter import Adapter
+from adapters.common.dispatch import nudge_dispatcher
+from bot.dispatcher import DispatchReport
 from bot.engine import Coach
 from bot.interfaces import NudgeSender
 from bot.scheduler import NudgeScheduler
 from bot.settings import Settings
 
-if TYPE_CHECKING:
-    from adapters.discord.client import NotnowClient
-
-__all__ = ["send_due_once", "serve"]
+__all__ = ["build_adapters", "run_adapters", "send_due_once", "serve"]
 
 log = logging.getLogger(__name__)
 
-READY_TIMEOUT = 60.0
+
+def build_adapters(settings: Settings, coach: Coach, *, slack: bool, discord: bool,
+                   slack_port: int = 3000, discord_sync: bool = False) -> list[Adapter]:
+    """The adapters asked for, not yet started. Each platform's library is imported
+    only when that platform is used."""
+    adapters: list[Adapter] = []
+    if slack:
+        from adapters.slack.service import SlackAdapter
+
+        adapters.append(SlackAdapter(settings, coach, port=slack_port))
+    if discord:
+        from adapters.discord.adapter import DiscordAdapter
+
+        adapters.append(DiscordAdapter(settings, coach, sync=discord_sync))
+    return adapters
 
 
 async def serve(settings: Settings, coach: Coach, *, slack: bool, discord: bool,
                 slack_port: int = 3000, discord_sync: bool = False,
                 stop: asyncio.Event | None = None) -> None:
     """Serve until SIGINT/SIGTERM (or ``stop`` is set); the caller closes the coach."""
-    stop = stop or _stop_on_signals()
-    senders: dict[str, NudgeSender] = {}
-    background: list[asyncio.Task[None]] = []
-    cleanups = []
-    if slack:
-        from adapters.slack import start_slack
-        from adapters.slack.nudges import SlackNudgeSender
+    adapters = build_adapters(settings, coach, slack=slack, discord=discord,
+                              slack_port=slack_port, discord_sync=discord_sync)
+    await run_adapters(adapters, coach, stop=stop or _stop_on_signals())
 
-        service = await start_slack(settings, coach, port=slack_port)
-        senders["slack"] = SlackNudgeSender.for_app(service.app)
-        cleanups.append(service.stop)
-    if discord:
-        from adapters.discord.client import NotnowClient
-        from adapters.discord.runner import start_discord
-        from adapters.discord.sender import DiscordNudgeSender
 
-        client = NotnowClient(coach, sync=discord_sync)
-        background.append(asyncio.create_task(start_discord(settings, coach, client=client)))
-        await _wait_ready(client, background[-1])
-        senders["discord"] = DiscordNudgeSender(client)
-    scheduler = NudgeScheduler(NudgeDispatcher(coach=coach, senders=senders))
-    scheduler.start()
-    log.info("notnow serving %s with the nudge scheduler", ", ".join(senders) or "nothing")
+async def run_adapters(adapters: list[Adapter], coach: Coach, *, stop: asyncio.Event) -> None:
+    """Start each adapter, dispatch nudges through their senders until ``stop`` is set or
+    an adapter stops by itself (whose error is raised), then stop them all, also when a
+    start fails halfway."""
+    started: list[Adapter] = []
+    scheduler: NudgeScheduler | None = None
     try:
-        stopped = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([stopped, *background], return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if task is not stopped and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+        for adapter in adapters:
+            started.append(adapter)
+            await adapter.start()
+        senders: dict[str, NudgeSender] = {a.name: a.nudge_sender() for a in started}
+        scheduler = NudgeScheduler(nudge_dispatcher(coach, senders))
+        scheduler.start()
+        log.info("notnow serving %s with the nudge scheduler", ", ".join(senders) or "nothing")
+        await _until_stopped(started, stop)
     finally:
-        await scheduler.stop()
-        for task in background:
+        if scheduler is not None:
+            await scheduler.stop()
+        for adapter in reversed(started):
+            await adapter.stop()
+
+
+async def _until_stopped(adapters: list[Adapter], stop: asyncio.Event) -> None:
+    stopped = asyncio.create_task(stop.wait())
+    closed = [asyncio.create_task(a.wait_closed()) for a in adapters]
+    try:
+        done, _ = await asyncio.wait([stopped, *closed], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stopped:
+                task.result()  # raises what stopped the adapter
+    finally:
+        for task in (stopped, *closed):
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        for cleanup in cleanups:
-            await cleanup()
-
-
-async def _wait_ready(client: NotnowClient, task: asyncio.Task[None]) -> None:
-    """Nudges go out only once the client can send; a failed login surfaces here."""
-    ready = asyncio.create_task(client.wait_until_ready())
-    done, _ = await asyncio.wait([ready, task], timeout=READY_TIMEOUT,
-                                 return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        ready.cancel()
-        task.result()
-        raise RuntimeError("the Discord client stopped before it was ready")
-    if ready not in done:
-        ready.cancel()
-        raise TimeoutError("the Discord client was not ready within a minute")
 
 
 def _stop_on_signals() -> asyncio.Event:
@@ -117,4 +116,4 @@ async def _rest_senders(settings: Settings) -> AsyncIterator[dict[str, NudgeSend
 
 async def send_due_once(settings: Settings, coach: Coach) -> DispatchReport:
     async with _rest_senders(settings) as senders:
-        return await NudgeDispatcher(coach=coach, senders=senders).send_due()
+        return await nudge_dispatcher(coach, senders).send_due()

@@ -1,27 +1,30 @@
 """The Discord client: slash command, DM messages and clicks in, coach replies out.
 
 Every exchange follows the same shape: acknowledge Discord within its 3-second window
-first (defer, or update the clicked message), then run the engine off the event loop,
+first (defer, or update the clicked message), then take the person's turn (one at a time
+per person, the engine off the event loop: :class:`~adapters.common.turns.TurnRunner`),
 then send what it said to the person's DMs. Conversations live in DMs so they stay
 private; in a server the only visible trace is an ephemeral "check your DMs".
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
 import discord
 from discord import app_commands
 
+from adapters.common.turns import TurnRunner
 from adapters.discord.commands import notnow_group, sync_if_changed
 from adapters.discord.delivery import NO_MENTIONS, DMClosedError, send_replies, send_to_dm
 from adapters.discord.hardening import guard_gateway
 from adapters.discord.render import chosen_note
-from adapters.discord.turns import TurnLocks, take_turn
+from adapters.discord.turns import display_name, profile_of, user_ref
 from adapters.discord.views import ChoiceButton, ChoiceMenu
 from bot.engine import Coach
-from bot.messages import Choice, Command, Text
+from bot.messages import Choice, Command, Input, Reply, Text
 
 __all__ = ["CHECK_DMS", "DMS_CLOSED_HELP", "NotnowClient", "intents"]
 
@@ -55,8 +58,18 @@ class NotnowClient(discord.AutoShardedClient):
         self.force_sync = sync
         self.tree: app_commands.CommandTree[NotnowClient] = app_commands.CommandTree(self)
         self.tree.add_command(notnow_group(self.run_command))
-        self._turns = TurnLocks()
+        self._turns = TurnRunner(coach=coach)
         guard_gateway(self)
+
+    def _hold(self, user: discord.abc.Snowflake) -> contextlib.AbstractAsyncContextManager[None]:
+        """``user``'s turn lock, held until the replies are sent so they stay in order."""
+        return self._turns.hold(user_ref(user))
+
+    async def _take_turn(self, user: discord.abc.Snowflake, event: Input) -> list[Reply] | None:
+        """The engine's replies (``None`` if it failed, already logged); the display name
+        is passed on when this process has not seen it yet."""
+        return await self._turns.take_turn(user_ref(user), event, profile=profile_of(user),
+                                           profile_version=display_name(user))
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(ChoiceButton, ChoiceMenu)
@@ -78,8 +91,11 @@ class NotnowClient(discord.AutoShardedClient):
         await interaction.response.defer(ephemeral=not in_dm, thinking=True)
         user = interaction.user
         try:
-            async with self._turns.hold(user):
-                replies = await take_turn(self.coach, user, Command(name))
+            async with self._hold(user):
+                replies = await self._take_turn(user, Command(name))
+                if replies is None:
+                    await self._whisper(interaction, SOMETHING_WENT_WRONG)
+                    return
                 channel = await self.create_dm(user)
                 if in_dm and interaction.channel_id == channel.id:
                     await send_replies(interaction.followup, replies)
@@ -106,14 +122,16 @@ class NotnowClient(discord.AutoShardedClient):
             return
         if not message.content.strip():
             return
-        async with self._turns.hold(message.author):
+        async with self._hold(message.author):
             # Only what the author said in their own DM with the bot is a turn: the event
             # names a channel without saying whose DM it is.
             channel = await self.create_dm(message.author)
             if message.channel.id != channel.id:
                 log.warning("ignored a message outside its author's DM with the bot")
                 return
-            replies = await take_turn(self.coach, message.author, Text(message.content))
+            replies = await self._take_turn(message.author, Text(message.content))
+            if replies is None:
+                return
             try:
                 await send_to_dm(channel, replies, str(message.author.id))
             except DMClosedError:
@@ -131,8 +149,10 @@ class NotnowClient(discord.AutoShardedClient):
         except discord.HTTPException:
             log.exception("Could not update the clicked message; handling the choice anyway")
         user = interaction.user
-        async with self._turns.hold(user):
-            replies = await take_turn(self.coach, user, Choice(value))
+        async with self._hold(user):
+            replies = await self._take_turn(user, Choice(value))
+            if replies is None:
+                return
             # The clicker's own DM, never the interaction's channel: that names a DM
             # without saying whose it is (Discord leaves its recipient out).
             channel = await self.create_dm(user)

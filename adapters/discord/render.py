@@ -15,14 +15,13 @@ from dataclasses import dataclass
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
+from adapters.common import layout
 from adapters.discord.views import choice_view
 from bot.messages import ExportFile, Reply
 
 __all__ = ["MAX_CONTENT", "Outgoing", "chosen_note", "escape_text", "nonce_for", "render_reply"]
 
 MAX_CONTENT = 2000
-_FENCE = "```"
-_ZWSP = "\u200b"
 _NONCE_LIMIT = 25
 
 
@@ -42,14 +41,17 @@ class Outgoing:
         return discord.File(io.BytesIO(self.file.content.encode()), filename=self.file.filename)
 
 
+def _escape_line(line: str) -> str:
+    return escape_mentions(escape_markdown(line))
+
+
+def _list_item(body: str, nested: bool) -> str:
+    return f"{'  ' if nested else ''}- {_escape_line(body)}"
+
+
 def escape_text(text: str) -> str:
     """Markdown and mentions shown, not acted on; the engine's ``- `` list items kept."""
-    lines = []
-    for line in text.split("\n"):
-        bullet = line.startswith("- ")
-        body = escape_mentions(escape_markdown(line[2:] if bullet else line))
-        lines.append(("- " + body) if bullet else body)
-    return "\n".join(lines)
+    return layout.map_lines(text, plain=_escape_line, item=_list_item)
 
 
 def _draft_blocks(draft: str, title: str | None) -> list[str]:
@@ -58,27 +60,18 @@ def _draft_blocks(draft: str, title: str | None) -> list[str]:
     A code block shows its text verbatim, so only a closing fence inside the draft needs
     neutralising (a zero-width space between the backticks).
     """
-    body = draft.replace(_FENCE, f"`{_ZWSP}`{_ZWSP}`")
+    body = layout.neutralize_fences(draft)
     heading = f"**{escape_text(title)}**\n" if title else ""
-    room = MAX_CONTENT - len(heading) - len("```\n\n```")
-    chunks = [body[i : i + room] for i in range(0, len(body), room)] or [""]
-    blocks = [f"```\n{chunk}\n```" for chunk in chunks]
+    room = MAX_CONTENT - len(heading) - len(f"{layout.FENCE}\n\n{layout.FENCE}")
+    chunks = layout.split_text(body, room) or [""]
+    blocks = [f"{layout.FENCE}\n{chunk}\n{layout.FENCE}" for chunk in chunks]
     blocks[0] = heading + blocks[0]
     return blocks
 
 
 def _split(text: str) -> list[str]:
     """Cut text into messages of at most ``MAX_CONTENT``, preferring paragraph breaks."""
-    parts: list[str] = []
-    while len(text) > MAX_CONTENT:
-        cut = text.rfind("\n\n", 0, MAX_CONTENT)
-        if cut <= 0:
-            cut = text.rfind("\n", 0, MAX_CONTENT)
-        if cut <= 0:
-            cut = MAX_CONTENT
-        parts.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    return [*parts, text] if text else parts
+    return layout.split_text(text, MAX_CONTENT, breaks=("\n\n", "\n"), strip="\n")
 
 
 def nonce_for(nudge_id: str | None) -> str | None:
@@ -97,14 +90,9 @@ def render_reply(reply: Reply) -> list[Outgoing]:
     pieces = _split(escape_text(reply.text)) if reply.text.strip() else []
     if reply.draft is not None:
         pieces += _draft_blocks(reply.draft, reply.draft_title)
-    merged: list[str] = []
-    for piece in pieces:
-        if merged and len(merged[-1]) + 2 + len(piece) <= MAX_CONTENT:
-            merged[-1] = f"{merged[-1]}\n\n{piece}"
-        else:
-            merged.append(piece)
+    merged = layout.pack(pieces, MAX_CONTENT)
     if not merged:
-        merged = [escape_text(reply.file.filename) if reply.file else _ZWSP]
+        merged = [escape_text(reply.file.filename) if reply.file else layout.ZWSP]
     view = choice_view(reply.options) if reply.options else None
     nonces = (
         [reply.nudge_id]
@@ -118,8 +106,6 @@ def render_reply(reply: Reply) -> list[Outgoing]:
 
 def chosen_note(content: str, label: str) -> str:
     """The clicked message's text with what was picked under it, within Discord's limit."""
-    note = f"You chose: **{escape_text(label)}**"
-    room = MAX_CONTENT - len(note) - 2
-    if len(content) > room:
-        content = content[: room - 1] + "…"
+    note = layout.chosen_line(f"**{escape_text(label)}**")
+    content = layout.shorten(content, MAX_CONTENT - len(note) - 2)
     return f"{content}\n\n{note}" if content else note

@@ -1,4 +1,4 @@
-"""Starting the Discord bot: alone (``notnow discord``) or on a loop shared with Slack.
+"""Starting the Discord bot on a running event loop (``notnow serve`` and ``notnow discord``).
 
 ``DISCORD_API_URL`` and ``DISCORD_GATEWAY_URL`` point discord.py somewhere else than
 discord.com, for the local stand-in in tests and benchmarks. discord.py keeps both as
@@ -7,10 +7,8 @@ class attributes, so they apply to the whole process.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
@@ -19,7 +17,7 @@ from adapters.discord.client import NotnowClient
 from bot.engine import Coach
 from bot.settings import Settings
 
-__all__ = ["apply_endpoints", "run", "start_discord"]
+__all__ = ["apply_endpoints", "start_discord"]
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +49,3 @@ async def start_discord(settings: Settings, coach: Coach, *, sync: bool = False,
     client = client or NotnowClient(coach, sync=sync)
     async with client:
         await client.start(settings.discord_token)
-
-
-def run(settings: Settings, *, sync: bool = False) -> None:
-    """``notnow discord``: build the coach, run the bot, close the store on the way out."""
-    from bot.app import build_coach
-
-    if not logging.getLogger().handlers:  # the CLI may have set logging up already
-        discord.utils.setup_logging(level=logging.INFO)
-    coach = build_coach(settings)
-    try:
-        asyncio.run(start_discord(settings, coach, sync=sync))
-    except KeyboardInterrupt:
-        log.info("Discord bot stopped")
-    finally:
-        coach.store.close()

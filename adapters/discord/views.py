@@ -16,13 +16,13 @@ from typing import Any, Protocol, runtime_checkable
 
 import discord
 
+from adapters.common.layout import as_buttons
 from bot.messages import Option
 
 __all__ = ["BUTTON_PREFIX", "MENU_ID", "ChoiceButton", "ChoiceHandler", "ChoiceMenu", "choice_view"]
 
 BUTTON_PREFIX = "notnow:"
 MENU_ID = "notnow-menu"
-MAX_BUTTONS = 10  # two rows of five
 MAX_MENU_OPTIONS = 25
 _CUSTOM_ID_LIMIT = 100
 _STYLES = {
@@ -103,11 +103,14 @@ class ChoiceMenu(discord.ui.DynamicItem[discord.ui.Select[Any]], template=re.esc
         await _hand_over(interaction, value, label)
 
 
+def _fits_custom_id(value: str) -> bool:
+    return len(BUTTON_PREFIX + value) <= _CUSTOM_ID_LIMIT
+
+
 def choice_view(options: Sequence[Option]) -> discord.ui.View:
-    """Up to ten options as buttons (rows of five), otherwise one menu of up to 25."""
+    """Up to ten options as buttons (two rows of five), otherwise one menu of up to 25."""
     view = discord.ui.View(timeout=None)
-    fits = all(len(BUTTON_PREFIX + o.value) <= _CUSTOM_ID_LIMIT for o in options)
-    if len(options) <= MAX_BUTTONS and fits:
+    if as_buttons(options, value_fits=_fits_custom_id):
         for option in options:
             view.add_item(
                 ChoiceButton(

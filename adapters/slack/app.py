@@ -17,6 +17,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import make_web_client
+from adapters.slack.delivery import Delivery
 from adapters.slack.listeners import SlackListeners
 from adapters.slack.oauth import oauth_settings
 from bot.event_ledger import EventLedger
@@ -33,14 +34,19 @@ class SlackConfigError(ValueError):
 
 
 def build_slack_app(
-    settings: Settings, coach: Coach, *, session: aiohttp.ClientSession | None = None
+    settings: Settings,
+    coach: Coach,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    delivery: Delivery | None = None,
 ) -> AsyncApp:
     """The Bolt app with notnow's listeners.
 
     Single workspace: ``SLACK_BOT_TOKEN``. Several workspaces: ``SLACK_CLIENT_ID`` and
     ``SLACK_CLIENT_SECRET`` (Bolt's OAuth flow). HTTP mode needs ``SLACK_SIGNING_SECRET``
     to check that requests come from Slack; Socket Mode (``SLACK_APP_TOKEN``) does not.
-    ``session`` is shared by every Web API call (see :func:`make_web_client`).
+    ``session`` is shared by every Web API call (see :func:`make_web_client`);
+    ``delivery`` by the listeners and the nudge sender (one DM cache).
 
     :raises SlackConfigError: neither a bot token nor OAuth credentials are set, or HTTP
         mode lacks its signing secret.
@@ -57,7 +63,7 @@ def build_slack_app(
     with _without_bolt_token_warning():
         app = _bolt_app(settings, client, oauth)
     ledger = EventLedger(store=coach.store, clock=coach.clock)
-    SlackListeners(coach=coach, ledger=ledger).register(app)
+    SlackListeners(coach=coach, ledger=ledger, delivery=delivery).register(app)
     return app
 
 

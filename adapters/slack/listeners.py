@@ -1,8 +1,9 @@
 """Bolt listeners: one per kind of Slack request, each a translation and one engine call.
 
 Every listener acknowledges first. Slack gives an app three seconds before it shows the
-person an error, and the engine may touch the disk, so the engine runs after the ack in
-a worker thread (``asyncio.to_thread``) and the replies follow through the Web API.
+person an error, and the engine may touch the disk, so the engine runs after the ack, off
+the event loop (:class:`~adapters.common.turns.TurnRunner`, shared with Discord), and the
+replies follow through the Web API.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.common.turns import TurnRunner
 from adapters.slack.delivery import Delivery
 from adapters.slack.inputs import (
     PLATFORM,
@@ -29,15 +30,13 @@ from adapters.slack.inputs import (
     who_from_command,
     who_from_event,
 )
+from adapters.slack.profile import users_info
 from adapters.slack.render import ACTION_PREFIX
-from adapters.slack.timezones import TimezoneSync
 from bot.event_ledger import EventLedger
-from bot.messages import Input, Reply, UserRef
+from bot.messages import Input, UserRef
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from bot.engine import Coach
+    from adapters.common.turns import CoachPort
 
 __all__ = ["COMMAND", "DM_NOTICE", "SlackListeners"]
 
@@ -55,17 +54,15 @@ class SlackListeners:
     def __init__(
         self,
         *,
-        coach: Coach,
+        coach: CoachPort,
         ledger: EventLedger,
         delivery: Delivery | None = None,
-        timezones: TimezoneSync | None = None,
+        turns: TurnRunner | None = None,
     ) -> None:
         self._coach = coach
         self._ledger = ledger
         self._delivery = delivery or Delivery()
-        self._timezones = timezones or TimezoneSync(coach=coach)
-        # One turn at a time per person, so replies to two quick messages never interleave.
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._turns = turns or TurnRunner(coach=coach)
 
     def register(self, app: AsyncApp) -> None:
         app.command(COMMAND)(self.on_command)
@@ -164,7 +161,7 @@ class SlackListeners:
             return
         # No profile sync here: it would store a record (name, time zone) for someone who
         # only looked at the tab. Their first turn syncs it; the overview reads only.
-        replies = await self._engine(who, self._coach.overview, who)
+        replies = await self._turns.call(who, self._coach.overview, who)
         if replies is not None:
             await self._delivery.publish_home(client, who, replies)
 
@@ -178,7 +175,7 @@ class SlackListeners:
         a public channel. A message ``said_in`` any other channel is not said to the
         coach in private, so it is not a turn at all.
         """
-        async with self._locks[who.key]:
+        async with self._turns.hold(who):
             channel = await self._delivery.open_dm(client, who)
             if channel is None:
                 return  # logged by Delivery; without a DM there is nowhere private to talk
@@ -189,18 +186,6 @@ class SlackListeners:
                     who.user,
                 )
                 return
-            await self._timezones.ensure(client, who)
-            replies = await self._engine(who, self._coach.handle, who, event)
+            replies = await self._turns.take_turn(who, event, profile=users_info(client, who))
             if replies:
                 await self._delivery.post(client, who, channel, replies)
-
-    async def _engine(
-        self, who: UserRef, call: Callable[..., list[Reply]], *args: Any
-    ) -> list[Reply] | None:
-        """Run an engine call off the event loop; a failure is logged, never raised into
-        Bolt, which would otherwise log it without the team and user."""
-        try:
-            return await asyncio.to_thread(call, *args)
-        except Exception:
-            log.exception("engine failed (team=%s user=%s)", who.workspace, who.user)
-            return None

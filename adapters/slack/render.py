@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.common import layout
 from bot.messages import Option, Reply
 
 __all__ = [
     "ACTION_PREFIX",
+    "NUDGE_EVENT",
     "OPTIONS_BLOCK_ID",
     "SlackMessage",
     "chosen_blocks",
@@ -29,6 +31,7 @@ Block = dict[str, Any]
 
 ACTION_PREFIX = "notnow_"
 OPTIONS_BLOCK_ID = "notnow_options"
+NUDGE_EVENT = "notnow_nudge"  # message metadata ``event_type`` of a check-in
 SELECT_ACTION_ID = f"{ACTION_PREFIX}select"
 
 # Slack's documented limits, kept a little under so escaping never tips a block over.
@@ -37,9 +40,7 @@ BLOCKS_PER_MESSAGE = 45  # message: 50 blocks
 BLOCKS_PER_HOME = 100  # home tab: 100 blocks
 FALLBACK_LIMIT = 3000  # notification text: kept short, it is only a preview
 LABEL_LIMIT = 75  # button and option text
-MAX_BUTTONS = 10  # a check-in's done/snooze/skip/stop set stays one click away; more: a menu
 MAX_SELECT_OPTIONS = 100
-FENCE = "```"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,33 +62,28 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def _outside_entity(text: str, cut: int) -> int:
+    """Move a cut before an ``&amp;``-style entity it would halve (showing half an escape)."""
+    amp = text.rfind("&", max(0, cut - 5), cut)
+    if amp > 0 and ";" not in text[amp:cut]:
+        return amp
+    return cut
+
+
 def _split(text: str, limit: int) -> list[str]:
-    """Cut escaped text into pieces of at most ``limit``, preferring whitespace, never
-    inside an ``&amp;``-style entity (a cut there would show half an escape)."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind(" ", limit // 2, limit)
-        cut = cut if cut > 0 else limit
-        amp = text.rfind("&", max(0, cut - 5), cut)
-        if amp >= 0 and ";" not in text[amp:cut]:
-            cut = amp if amp > 0 else cut
-        pieces.append(text[:cut])
-        text = text[cut:]
-    pieces.append(text)
-    return pieces
+    """Cut escaped text into pieces of at most ``limit``, preferring whitespace in the
+    second half, never inside an entity."""
+    return layout.split_text(text, limit, breaks=(" ",), floor=limit // 2,
+                             safe_cut=_outside_entity)
+
+
+def _bullet(body: str, nested: bool) -> str:
+    return f"{'    ' if nested else ''}• {escape(body)}"
 
 
 def _paragraph(paragraph: str) -> str:
     """One paragraph as mrkdwn: ``- `` list items become bullets, the rest is escaped."""
-    lines = []
-    for line in paragraph.split("\n"):
-        stripped = line.lstrip()
-        if stripped.startswith("- "):
-            indent = "    " if line != stripped else ""
-            lines.append(f"{indent}• {escape(stripped[2:])}")
-        else:
-            lines.append(escape(line))
-    return "\n".join(lines)
+    return layout.map_lines(paragraph, plain=escape, item=_bullet)
 
 
 def _section(text: str) -> Block:
@@ -96,38 +92,33 @@ def _section(text: str) -> Block:
 
 def _text_sections(text: str) -> list[Block]:
     """Paragraphs grouped into sections, each under Slack's per-section limit."""
-    chunks: list[str] = []
-    current = ""
-    for raw in text.strip().split("\n\n"):
-        if not raw.strip():
-            continue
-        for piece in _split(_paragraph(raw.strip("\n")), SECTION_LIMIT):
-            if current and len(current) + 2 + len(piece) > SECTION_LIMIT:
-                chunks.append(current)
-                current = ""
-            current = f"{current}\n\n{piece}" if current else piece
-    if current:
-        chunks.append(current)
-    return [_section(chunk) for chunk in chunks]
+    pieces = [
+        piece
+        for raw in text.strip().split("\n\n")
+        if raw.strip()
+        for piece in _split(_paragraph(raw.strip("\n")), SECTION_LIMIT)
+    ]
+    return [_section(chunk) for chunk in layout.pack(pieces, SECTION_LIMIT)]
 
 
 def _code_sections(content: str) -> list[Block]:
     """A copyable code block; backtick fences inside it are broken with a zero-width
     space so the person's text cannot close the block early."""
-    safe = escape(content).replace(FENCE, "`\u200b`\u200b`")
-    limit = SECTION_LIMIT - 2 * len(FENCE)
-    return [_section(f"{FENCE}{piece}{FENCE}") for piece in _split(safe, limit) if piece]
+    safe = layout.neutralize_fences(escape(content))
+    limit = SECTION_LIMIT - 2 * len(layout.FENCE)
+    fence = layout.FENCE
+    return [_section(f"{fence}{piece}{fence}") for piece in _split(safe, limit)]
 
 
 def _label(text: str) -> dict[str, Any]:
-    short = text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1] + "…"
+    short = layout.shorten(text, LABEL_LIMIT)
     return {"type": "plain_text", "text": short or "…", "emoji": True}
 
 
 def _options_block(options: tuple[Option, ...]) -> Block:
     """Buttons for a handful of answers, a menu beyond that (Slack caps an actions block
     at 25 elements and a row of many buttons wraps badly)."""
-    if len(options) <= MAX_BUTTONS:
+    if layout.as_buttons(options):
         buttons = []
         for index, option in enumerate(options):
             button: Block = {
@@ -159,8 +150,7 @@ def _draft_blocks(draft: str, title: str | None) -> list[Block]:
 
 def _fallback(text: str) -> str:
     """The notification preview; escaped too, since Slack parses it like message text."""
-    flat = escape(" ".join(text.split()))
-    return flat if len(flat) <= FALLBACK_LIMIT else flat[: FALLBACK_LIMIT - 1] + "…"
+    return layout.shorten(escape(" ".join(text.split())), FALLBACK_LIMIT)
 
 
 def _pack(blocks: list[Block], text: str, metadata: dict[str, Any] | None) -> list[SlackMessage]:
@@ -189,7 +179,7 @@ def render_reply(reply: Reply) -> list[SlackMessage]:
         blocks.append(_options_block(reply.options))
     metadata = None
     if reply.nudge_id:
-        metadata = {"event_type": "notnow_nudge", "event_payload": {"nudge_id": reply.nudge_id}}
+        metadata = {"event_type": NUDGE_EVENT, "event_payload": {"nudge_id": reply.nudge_id}}
     fallback = _fallback(reply.text or reply.draft_title or reply.draft or "")
     return _pack(blocks, fallback or "…", metadata)
 
@@ -210,7 +200,7 @@ def chosen_blocks(blocks: list[Block], block_id: str | None, label: str) -> list
     so an old question cannot be answered twice."""
     note: Block = {
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": f"You chose: *{escape(label)}*"}],
+        "elements": [{"type": "mrkdwn", "text": layout.chosen_line(f"*{escape(label)}*")}],
     }
     out = []
     for block in blocks:

@@ -40,16 +40,8 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
-_BOLT_EXTRACTORS = (
-    to_action,
-    to_command,
-    to_event,
-    to_message,
-    to_options,
-    to_shortcut,
-    to_step,
-    to_view,
-)
+_BOLT_EXTRACTORS = (to_action, to_command, to_event, to_message, to_options, to_shortcut,
+                    to_step, to_view)
 
 
 async def _health(_: web.Request) -> web.Response:

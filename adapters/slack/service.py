@@ -1,8 +1,7 @@
 """Start and stop the Slack adapter, on its own (``notnow slack``) or beside others.
 
-:func:`start_slack` returns once the app is listening, so ``notnow serve`` can start
-Slack and Discord on one event loop and stop them together; :func:`run` is the
-blocking, single-adapter version for the CLI.
+:class:`SlackAdapter` is Slack behind the common adapter interface that ``notnow serve``
+(and ``notnow slack``) loops over; :func:`start_slack` returns once the app is listening.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,13 +18,15 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 
 from adapters.slack.app import build_slack_app
+from adapters.slack.delivery import Delivery
+from adapters.slack.nudges import SlackNudgeSender
 from adapters.slack.server import build_web_app
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.engine import Coach
 
-__all__ = ["SlackService", "run", "start_slack"]
+__all__ = ["SlackAdapter", "SlackService", "start_slack"]
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +37,20 @@ class SlackService:
 
     ``port`` is the bound HTTP port (useful with ``port=0``); in Socket Mode the server
     there only answers ``/healthz``. ``app`` carries the Web API client and, with OAuth,
-    the installation store: ``SlackNudgeSender.for_app(service.app)`` sends nudges.
+    the installation store; ``delivery`` is what the listeners post through.
     """
 
     app: AsyncApp
     port: int
     socket_mode: bool
+    delivery: Delivery
     _runner: web.AppRunner
     _socket: AsyncSocketModeHandler | None
     _session: aiohttp.ClientSession
+
+    def nudge_sender(self) -> SlackNudgeSender:
+        """Nudges through the app's clients and the listeners' Delivery (one DM cache)."""
+        return SlackNudgeSender.for_app(self.app, delivery=self.delivery)
 
     async def stop(self) -> None:
         """Close the socket, stop accepting requests, then close the Web API session."""
@@ -76,7 +81,8 @@ async def start_slack(
 async def _start(
     settings: Settings, coach: Coach, *, session: aiohttp.ClientSession, port: int, host: str
 ) -> SlackService:
-    app = build_slack_app(settings, coach, session=session)
+    delivery = Delivery()
+    app = build_slack_app(settings, coach, session=session, delivery=delivery)
     socket: AsyncSocketModeHandler | None = None
     if settings.slack_app_token:
         socket = AsyncSocketModeHandler(app, settings.slack_app_token)
@@ -100,41 +106,42 @@ async def _start(
         app=app,
         port=bound,
         socket_mode=socket is not None,
+        delivery=delivery,
         _runner=runner,
         _socket=socket,
         _session=session,
     )
 
 
-async def _serve_until_signalled(settings: Settings, coach: Coach, port: int) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # not on Windows
-            loop.add_signal_handler(sig, stop.set)
-    service = await start_slack(settings, coach, port=port)
-    try:
-        await stop.wait()
-    finally:
-        log.info("stopping the Slack adapter")
-        await service.stop()
+class SlackAdapter:
+    """Slack as an :class:`~adapters.common.adapter.Adapter`: ``start`` is
+    :func:`start_slack`, and it runs until stopped."""
 
+    name = "slack"
 
-def run(settings: Settings, *, port: int = 3000, coach: Coach | None = None) -> None:
-    """Run the Slack adapter until SIGINT/SIGTERM (``notnow slack [--port N]``).
+    def __init__(self, settings: Settings, coach: Coach, *, port: int = 3000,
+                 host: str = "0.0.0.0") -> None:
+        self._settings = settings
+        self._coach = coach
+        self._port = port
+        self._host = host
+        self.service: SlackService | None = None
 
-    Pass ``coach`` when the caller built it (and reports content or store errors its own
-    way); it is then the caller's to close. Without one, ``run`` builds and closes its own.
+    async def start(self) -> None:
+        """:raises SlackConfigError: a token or secret is missing. :raises OSError: the
+        port is taken."""
+        self.service = await start_slack(self._settings, self._coach, port=self._port,
+                                         host=self._host)
 
-    :raises SlackConfigError: the settings lack a token or secret (message says which).
-    """
-    own = coach is None
-    if coach is None:
-        from bot.app import build_coach  # here, so importing the adapter never builds a coach
+    async def wait_closed(self) -> None:
+        await asyncio.Event().wait()  # the app serves until told to stop
 
-        coach = build_coach(settings)
-    try:
-        asyncio.run(_serve_until_signalled(settings, coach, port))
-    finally:
-        if own:
-            coach.store.close()
+    async def stop(self) -> None:
+        service, self.service = self.service, None
+        if service is not None:
+            await service.stop()
+
+    def nudge_sender(self) -> SlackNudgeSender:
+        if self.service is None:
+            raise RuntimeError("the Slack adapter is not started")
+        return self.service.nudge_sender()

@@ -1,0 +1,52 @@
+"""What Slack knows about a person, for :class:`~adapters.common.profile.ProfileSync`.
+
+``users.info`` gives the time zone (``user.tz``) and the name drafts are signed with
+(``user.profile.real_name``, else ``user.real_name``). A refusal is logged with the team
+and user and gives ``None``: the profile is best effort, the turn goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.common.profile import Profile, ProfileSource
+from bot.messages import UserRef
+
+__all__ = ["profile_from_user", "users_info"]
+
+log = logging.getLogger(__name__)
+
+
+def users_info(client: AsyncWebClient, who: UserRef) -> ProfileSource:
+    """A source that asks ``users.info`` about ``who`` when the sync needs it."""
+
+    async def fetch() -> Profile | None:
+        try:
+            response = await client.users_info(user=who.user)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "unknown_error")
+            log.warning("slack users.info failed: %s (team=%s user=%s)",
+                        error, who.workspace, who.user)
+            return None
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("slack users.info failed: %r (team=%s user=%s)",
+                        exc, who.workspace, who.user)
+            return None
+        user = response.get("user")
+        return profile_from_user(user) if isinstance(user, dict) else None
+
+    return fetch
+
+
+def profile_from_user(user: dict[str, object]) -> Profile:
+    """The time zone and name from a ``users.info`` ``user`` object, where present."""
+    tz = user.get("tz")
+    profile = user.get("profile")
+    name = (profile.get("real_name") if isinstance(profile, dict) else None) or user.get(
+        "real_name")
+    return Profile(timezone=tz if isinstance(tz, str) and tz else None,
+                   display_name=name if isinstance(name, str) and name else None)
