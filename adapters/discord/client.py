@@ -57,7 +57,7 @@ class NotnowClient(discord.AutoShardedClient):
         self.coach = coach
         self.force_sync = sync
         self.tree: app_commands.CommandTree[NotnowClient] = app_commands.CommandTree(self)
-        self.tree.add_command(notnow_group(self.run_command))
+        self.tree.add_command(notnow_group(self.run_command, coach.content.coach.commands))
         self._turns = TurnRunner(coach=coach)
         guard_gateway(self)
 
@@ -80,7 +80,8 @@ class NotnowClient(discord.AutoShardedClient):
 
     # -- slash command ------------------------------------------------------------------
 
-    async def run_command(self, interaction: discord.Interaction[Any], name: str) -> None:
+    async def run_command(self, interaction: discord.Interaction[Any], name: str,
+                          arg: str = "") -> None:
         """``/notnow <name>``: answered in place in the person's own DM, else via their DMs.
 
         "In place" only when the interaction's channel is the DM Discord opens for this
@@ -92,7 +93,7 @@ class NotnowClient(discord.AutoShardedClient):
         user = interaction.user
         try:
             async with self._hold(user):
-                replies = await self._take_turn(user, Command(name))
+                replies = await self._take_turn(user, Command(name, arg))
                 if replies is None:
                     await self._whisper(interaction, SOMETHING_WENT_WRONG)
                     return

@@ -15,42 +15,44 @@ from typing import Any
 import discord
 from discord import app_commands
 
-__all__ = ["SUBCOMMANDS", "commands_differ", "notnow_group", "sync_if_changed"]
+from bot.commands import COMMANDS, CommandSpec
+
+__all__ = ["commands_differ", "notnow_group", "sync_if_changed"]
 
 log = logging.getLogger(__name__)
 
-SUBCOMMANDS: dict[str, str] = {
-    "start": "Start, or pick up where you left off",
-    "status": "Where you are and what is coming up",
-    "help": "What I can do and how to talk to me",
-    "export": "Get everything I keep about you as a file",
-    "forget": "Delete everything I keep about you",
-    "settings": "Time zone, reminders and other settings",
-    "stop": "Stop reminders",
-}
+GROUP_DESCRIPTION = "A coach for answering a job rejection"
 
-CommandRunner = Callable[[discord.Interaction[Any], str], Awaitable[None]]
+CommandRunner = Callable[[discord.Interaction[Any], str, str], Awaitable[None]]
 
 
-def _subcommand(
-    name: str, description: str, run: CommandRunner
-) -> app_commands.Command[Any, ..., None]:
-    async def callback(interaction: discord.Interaction[Any]) -> None:
-        await run(interaction, name)
+def _subcommand(spec: CommandSpec, description: str,
+                run: CommandRunner) -> app_commands.Command[Any, ..., None]:
+    """One ``/notnow`` subcommand; a command that takes an argument (``pause [days]``)
+    gets it as an optional string option named after it."""
+    if spec.argument is None:
+        async def callback(interaction: discord.Interaction[Any]) -> None:
+            await run(interaction, spec.name, "")
+    else:
+        @app_commands.rename(value=spec.argument)
+        async def callback(interaction: discord.Interaction[Any],  # type: ignore[misc]
+                           value: str | None = None) -> None:
+            await run(interaction, spec.name, (value or "").strip())
 
-    return app_commands.Command(name=name, description=description, callback=callback)
+    return app_commands.Command(name=spec.name, description=description, callback=callback)
 
 
-def notnow_group(run: CommandRunner) -> app_commands.Group:
-    """``/notnow <subcommand>``, usable in servers and in the bot's DMs."""
+def notnow_group(run: CommandRunner, summaries: Mapping[str, str]) -> app_commands.Group:
+    """``/notnow <subcommand>``, usable in servers and in the bot's DMs: every command in
+    :data:`bot.commands.COMMANDS`, described by its one-line summary from content."""
     group = app_commands.Group(
         name="notnow",
-        description="A coach for answering a job rejection",
+        description=GROUP_DESCRIPTION,
         allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=True),
         allowed_installs=app_commands.AppInstallationType(guild=True),
     )
-    for name, description in SUBCOMMANDS.items():
-        group.add_command(_subcommand(name, description, run))
+    for spec in COMMANDS:
+        group.add_command(_subcommand(spec, summaries[spec.name][:100], run))
     return group
 
 

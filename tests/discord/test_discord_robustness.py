@@ -10,6 +10,7 @@ import pytest
 from adapters.discord import start_discord
 from bot.app import build_coach
 from bot.clock import ManualClock
+from bot.commands import COMMANDS
 from bot.settings import Settings
 from tests.discord.conftest import ErrorLog, Person, RunningBot, settle
 from tests.standins.discord_api import DiscordStandIn, RestCall
@@ -39,9 +40,7 @@ async def test_commands_are_synced_only_when_they_changed(
     puts = lambda: [c for c in standin.calls if c.method == "PUT"]  # noqa: E731
     assert len(puts()) == 1
     (notnow,) = standin.commands
-    assert [o["name"] for o in notnow["options"]] == [
-        "start", "status", "help", "export", "forget", "settings", "stop"
-    ]  # fmt: skip
+    assert [o["name"] for o in notnow["options"]] == [spec.name for spec in COMMANDS]  # fmt: skip
     assert notnow["contexts"] == [0, 1] and notnow["integration_types"] == [0]
 
     await bot.restart()

@@ -494,14 +494,18 @@ class DiscordStandIn:
         return payload
 
     def slash_command(
-        self, user: Json, subcommand: str, *, in_dm: bool = False, dm_of: Json | None = None
+        self, user: Json, subcommand: str, *, in_dm: bool = False, dm_of: Json | None = None,
+        options: dict[str, str] | None = None,
     ) -> Json:
-        """``/notnow <subcommand>`` as an INTERACTION_CREATE (type 2) payload."""
+        """``/notnow <subcommand>`` as an INTERACTION_CREATE (type 2) payload; ``options``
+        are the subcommand's string options (type 3), by name."""
         command_id = next(
             (c["id"] for c in self.commands if c["name"] == "notnow"), self.snowflake()
         )
+        given = [{"name": name, "type": 3, "value": value}
+                 for name, value in (options or {}).items()]
         data = {"id": command_id, "name": "notnow", "type": 1,
-                "options": [{"name": subcommand, "type": 1, "options": []}]}  # fmt: skip
+                "options": [{"name": subcommand, "type": 1, "options": given}]}  # fmt: skip
         return self._interaction(2, user, data, in_dm=in_dm or dm_of is not None, dm_of=dm_of)
 
     def component_click(

@@ -1,0 +1,32 @@
+"""Discord's /notnow offers every command of the one command table, with content's words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.commands import COMMANDS
+from bot.content_loader import Content
+from tests.discord.conftest import Person, RunningBot, _followup_of
+from tests.standins.discord_api import DiscordStandIn
+
+
+async def test_every_command_is_a_subcommand_described_by_content(
+        bot: RunningBot, standin: DiscordStandIn, content: Content) -> None:
+    [group] = [c for c in standin.commands if c["name"] == "notnow"]
+    offered = {o["name"]: o for o in group["options"]}
+    assert list(offered) == [spec.name for spec in COMMANDS]
+    for spec in COMMANDS:
+        assert offered[spec.name]["description"] == content.coach.commands[spec.name]
+    [days] = offered["pause"]["options"]
+    assert days["name"] == "days" and days["type"] == 3 and not days.get("required")
+
+
+async def test_pause_takes_its_days_as_an_option(bot: RunningBot, standin: DiscordStandIn,
+                                                 person: Callable[[str], Person]) -> None:
+    cy = person("cy")
+    await cy.command("start")
+    payload = standin.slash_command(cy.user, "pause", options={"days": "3"})
+    await cy._turn(payload, until=_followup_of(payload))
+    assert bot.coach is not None
+    paused = bot.coach.store.read("people", f"discord:discord:{cy.id}")
+    assert paused is not None and paused["paused_until"].startswith("2026-11-30")
