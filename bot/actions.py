@@ -72,7 +72,7 @@ def _variant(name: str) -> Callable[[ActionScope], None]:
 
 
 def schedule_followup_reminder(scope: ActionScope) -> None:
-    scope.planner.cancel(scope.person, case=scope.case, kind="followup_reminder")
+    """One reminder per case: asking again moves the pending one."""
     scope.planner.plan_after(scope.person, scope.case, "followup_reminder",
                              days=scope.content.nudges.followup.reminder_after_days)
 
@@ -86,6 +86,13 @@ def mark_sent(scope: ActionScope) -> None:
         scope.person, case, "heard_back",
         days=scope.content.nudges.followup.heard_back_after_business_days,
     )
+
+
+def note_feedback(scope: ActionScope) -> None:
+    """Feedback is in: "did you hear back?" has its answer, and this feedback gets its
+    own list of up to three things to improve (the last list stays in the journal)."""
+    scope.case["improvements"] = []
+    scope.planner.cancel_moot(scope.person, scope.case, after="feedback")
 
 
 def save_journal(scope: ActionScope) -> None:
@@ -123,6 +130,7 @@ ACTIONS: dict[str, Callable[[ActionScope], None]] = {
     "set_variant_standard": _variant(""),
     "schedule_followup_reminder": schedule_followup_reminder,
     "mark_sent": mark_sent,
+    "note_feedback": note_feedback,
     "save_journal": save_journal,
     "plan_nudges": plan_nudges,
 }

@@ -79,6 +79,7 @@ class NudgeDispatcher:
     async def send_due(self, *, only_user: UserRef | None = None) -> DispatchReport:
         report = DispatchReport()
         now = self._coach.clock.now()
+        await asyncio.to_thread(self._recover_outboxes)
         due = await asyncio.to_thread(self._coach.nudge_book.due, now)
         by_person: dict[str, list[str]] = {}
         for nudge in due:  # oldest first, so a person's oldest nudge wins their day
@@ -131,6 +132,12 @@ class NudgeDispatcher:
 
     # -- the synchronous, locked parts ------------------------------------------------
 
+    def _recover_outboxes(self) -> None:
+        """Write the check-ins of turns that were saved but crashed before writing them
+        (:mod:`bot.nudge_outbox`), so they are due in this very pass."""
+        coach = self._coach
+        coach.people.recover_outboxes(lambda key: coach.person_lock(UserRef.from_key(key)))
+
     def _claim(self, nudge_id: str, user: UserRef, report: DispatchReport) -> _Claimed | None:
         coach = self._coach
         now = coach.clock.now()
@@ -181,6 +188,8 @@ class NudgeDispatcher:
         now = coach.clock.now()
         with coach.person_lock(claimed.user):
             nudge = coach.nudge_book.get(claimed.nudge["id"]) or claimed.nudge
+            if nudge["state"] != "claimed" or nudge.get("claimed_by") != self.instance:
+                return str(nudge["state"])  # the person acted on it (done...) meanwhile
             if error is None:
                 nudge.update(state="sent", sent_at=now.isoformat(), last_error=None)
             elif error.retryable and nudge.get("attempts", 1) < MAX_ATTEMPTS:

@@ -7,8 +7,10 @@ is not due. Planning a nudge writes three small records whatever the number of p
 stored, so a turn's cost does not grow with the community; an entry is replaced when
 a nudge is snoozed or retried, and removed when it ends. A third namespace,
 ``nudge_owners`` (key ``<person key>|<nudge id>``), finds every nudge that names a
-person, including one their record never listed (planned by a turn that was then retried
-or failed to save), so ``export`` and ``forget`` miss none.
+person, including one their record does not list (left by a version before turns
+committed their nudges with the person, see :mod:`bot.nudge_outbox`), so ``export`` and
+``forget`` miss none. A turn's changes arrive through :meth:`NudgeBook.apply`, after the
+person's save; the dispatcher's own (claim, mark, retry) through ``claim`` and ``save``.
 
 The order of the writes is what makes a crash at any point harmless: the due entry a
 nudge will need is written *before* the nudge record that points at it, and the entry it
@@ -27,7 +29,7 @@ from datetime import datetime, timedelta
 
 from bot.interfaces import CorruptRecordError, Record, Store
 
-__all__ = ["ACTIVE_STATES", "NudgeBook"]
+__all__ = ["ACTIVE_STATES", "NudgeBook", "due_key"]
 
 NUDGES = "nudges"
 DUE = "nudge_due"
@@ -61,6 +63,10 @@ class NudgeBook:
 
     def get(self, nudge_id: str) -> Record | None:
         return self._store.read(NUDGES, nudge_id)
+
+    def get_many(self, nudge_ids: Sequence[str]) -> dict[str, Record]:
+        """The stored nudges among ``nudge_ids``, by id (unreadable ones moved aside)."""
+        return self._read_nudges(nudge_ids) if nudge_ids else {}
 
     def delete(self, nudge_id: str, *, user_key: str) -> None:
         """Remove a nudge, its due entry and its owner entry (``forget``). The record
@@ -123,6 +129,32 @@ class NudgeBook:
             old = self._enter_due(nudge)
             self._store.write(NUDGES, nudge["id"], nudge)
             self._leave_due(old, nudge)
+
+    def apply(self, nudge: Record, *, prior: Record | None) -> bool:
+        """Write a change a turn committed (see :mod:`bot.nudge_outbox`): ``nudge`` as it
+        should be, ``prior`` as the turn found it (``None``: new). Safe to repeat: a
+        change already made is only tidied (the due entry it left), and one that someone
+        else moved on from since (the dispatcher claimed or sent the nudge) is left as
+        it is. Returns whether the stored nudge is now ``nudge``.
+
+        :raises StoreError: a write failed; trying again later finishes the job.
+        """
+        with self._lock:
+            stored = self.get(nudge["id"])
+            old = prior.get("due_key") if prior is not None else None
+            if stored == nudge:
+                self._leave_due(old, nudge)
+                return True
+            if stored != prior:
+                return False
+            if prior is None:
+                self._store.write(OWNERS, owner_key(nudge["user"], nudge["id"]), {})
+            if nudge.get("due_key") is not None and nudge["due_key"] != old:
+                self._store.write(DUE, nudge["due_key"], {})
+            if not self._store.replace(NUDGES, nudge["id"], nudge, expected=prior):
+                return False  # the entry just written stays, stale, until cleared
+            self._leave_due(old, nudge)
+            return True
 
     def claim(self, nudge: Record, *, expected: Record) -> bool:
         """Save ``nudge`` only if nobody changed it since ``expected`` was read: two

@@ -13,7 +13,6 @@ from bot.content_loader import Content
 from bot.context import build_context, format_day
 from bot.interfaces import Clock, Record
 from bot.messages import Option, Reply
-from bot.nudge_book import NudgeBook
 from bot.nudge_plan import NudgePlanner, local_today, window_start_utc
 from bot.people import case_by_id, person_key
 
@@ -46,11 +45,9 @@ def nudge_reply(person: Record, nudge: Record, *, content: Content, clock: Clock
 class NudgeActions:
     """The effect of each nudge button on the nudge, the case and the plan."""
 
-    def __init__(self, *, content: Content, clock: Clock, book: NudgeBook,
-                 planner: NudgePlanner) -> None:
+    def __init__(self, *, content: Content, clock: Clock, planner: NudgePlanner) -> None:
         self._content = content
         self._clock = clock
-        self._book = book
         self._planner = planner
 
     def answer(self, name: str, context: dict[str, Any]) -> str:
@@ -60,7 +57,7 @@ class NudgeActions:
         """Apply a button. Returns replies, and a follow-up the engine runs itself
         (``continue``, ``show_draft``, ``feedback``) with the case id after a colon."""
         nudge_id, _, action = value.removeprefix(NUDGE_PREFIX).partition(":")
-        nudge = self._book.get(nudge_id)
+        nudge = self._planner.get(person, nudge_id)
         if nudge is None or nudge["user"] != person_key(person):
             return [Reply(self._content.text("stale_choice"))], None
         case = case_by_id(person, nudge["case"])
@@ -87,7 +84,7 @@ class NudgeActions:
               context: dict[str, Any]) -> str:
         if nudge["state"] in ACTIONABLE_STATES:
             nudge.update(state="stopped", acted_at=self._clock.now().isoformat())
-            self._book.save(nudge)
+            self._planner.save(person, nudge)
         if action == "stop_contact":
             case["nudges_stopped"] = True
             self._planner.cancel(person, case=case)
@@ -104,12 +101,12 @@ class NudgeActions:
             due = window_start_utc(person, local_today(person, self._clock) + timedelta(days))
             nudge.update(state="planned", due_at=due.isoformat(), retry_at=None,
                          claimed_by=None, snoozed=nudge.get("snoozed", 0) + 1)
-            self._book.save(nudge)
+            self._planner.save(person, nudge)
             return self.answer("snoozed", {**context, "next_when": self._when(person, due)})
         if action not in ("done", "skip"):
             return self._content.text("stale_choice")
         nudge["state"] = "done" if action == "done" else "skipped"
-        self._book.save(nudge)
+        self._planner.save(person, nudge)
         if action == "done":
             title = self._content.render(f"nudge:{nudge['kind']}:title", context)
             case.setdefault("touches", []).append({"at": now.isoformat(), "what": title})
@@ -132,6 +129,7 @@ class NudgeActions:
                                                 "nudge": nudge["id"]})
         case.setdefault("touches", []).append(
             {"at": now, "what": self._content.nudges.outcomes[outcome]})
+        self._planner.cancel_moot(person, case, after="reply")  # every outcome is a reply
         return self.answer("outcome", {**context, "outcome": outcome})
 
     def _when(self, person: Record, when: datetime) -> str:

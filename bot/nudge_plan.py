@@ -2,11 +2,13 @@
 
 The due time is the start of the person's check-in window on the target day, in their
 own time zone, computed with zoneinfo so a daylight-saving change never moves it off
-the local hour. The dispatcher (a later stage) owns delivery; planning only writes.
+the local hour. The dispatcher owns delivery; planning only stages changes, which are
+written when the turn's person is saved (:mod:`bot.nudge_outbox`).
 """
 
 from __future__ import annotations
 
+import copy
 import secrets
 import time as _time
 from datetime import UTC, date, datetime, time, timedelta
@@ -14,12 +16,42 @@ from zoneinfo import ZoneInfo
 
 from bot.content_loader import Content
 from bot.interfaces import Clock, Record
-from bot.nudge_book import NudgeBook
+from bot.nudge_book import ACTIVE_STATES, NudgeBook
+from bot.nudge_outbox import stage, staged
 from bot.parsers import WEEKDAYS
-from bot.people import person_key
+from bot.people import case_by_id, person_key
 
-__all__ = ["NudgePlanner", "local_today", "window_start_utc"]
+__all__ = ["MOOT_AFTER", "NudgePlanner", "key_of", "local_today", "nudge_key",
+           "window_start_utc"]
 
+ONCE = "1"  # the occurrence of a check-in a case has at most one of at a time
+REPEAT = "repeat"  # the cadence's repeating check-in, after the schedule ran out
+HANDLED_STATES = frozenset({"sent", "done", "skipped", "stopped", "failed"})
+MOOT_AFTER: dict[str, tuple[str, ...]] = {
+    "feedback": ("heard_back",),  # they answered: no need to ask whether they did
+    "reply": ("heard_back",),
+}
+
+
+def nudge_key(case: Record, kind: str, occurrence: str) -> str:
+    """What makes two planned check-ins the same one: their case, the contact, the
+    kind, and which occurrence (the place in a cadence's schedule, or ``1``)."""
+    contact = " ".join((case.get("contact") or "").casefold().split())
+    return "|".join((case["id"], contact, kind, occurrence))
+
+
+def scheduled(index: int) -> str:
+    """The occurrence of the check-in at ``index`` in a cadence's schedule."""
+    return f"#{index}"
+
+
+def key_of(person: Record, nudge: Record) -> str:
+    """A stored nudge's key; older records, planned before keys, get theirs derived."""
+    if nudge.get("key"):
+        return str(nudge["key"])
+    case = case_by_id(person, nudge["case"]) or {"id": nudge["case"]}
+    sequence = nudge.get("sequence")
+    return nudge_key(case, nudge["kind"], ONCE if sequence is None else scheduled(sequence))
 
 
 def local_today(person: Record, clock: Clock) -> date:
@@ -54,45 +86,75 @@ def add_business_days(start: date, days: int) -> date:
 
 
 class NudgePlanner:
+    """Plans, moves and cancels check-ins for a turn. Nothing is written here: each
+    change is staged on the person (:func:`bot.nudge_outbox.stage`) and written once
+    the person is saved, so a turn that is not saved leaves nothing behind.
+
+    Every check-in has a key (case, contact, kind, occurrence): planning one whose key
+    is already pending moves that one instead of adding a second, and a one-off the
+    person already handled (done, skipped...) is not planned again."""
+
     def __init__(self, *, book: NudgeBook, content: Content, clock: Clock) -> None:
         self._book = book
         self._content = content
         self._clock = clock
 
     def plan(self, person: Record, case: Record, kind: str, *, on: date,
-             sequence: int | None = None) -> Record:
-        """Store a nudge of ``kind`` for ``case`` due at the start of the window on ``on``."""
+             occurrence: str = ONCE, sequence: int | None = None,
+             one_off: bool = False) -> Record | None:
+        """A nudge of ``kind`` for ``case`` due at the start of the window on ``on``:
+        the pending one with the same key, moved there, or a new one. ``None`` when a
+        ``one_off`` with this key was already handled."""
+        key = nudge_key(case, kind, occurrence)
+        due_at = window_start_utc(person, on).isoformat()
+        same_key = [n for n in self.of_person(person) if key_of(person, n) == key]
+        pending = next((n for n in same_key if n["state"] in ACTIVE_STATES), None)
+        if pending is not None:
+            if pending["state"] == "planned" and pending["due_at"] != due_at:
+                pending.update(due_at=due_at, retry_at=None)
+                self.save(person, pending)
+            return pending
+        if one_off and any(n["state"] in HANDLED_STATES for n in same_key):
+            return None
         nudge: Record = {
             "id": new_nudge_id(),
+            "key": key,
             "user": person_key(person),
             "case": case["id"],
             "kind": kind,
-            "due_at": window_start_utc(person, on).isoformat(),
+            "due_at": due_at,
             "state": "planned",
             "attempts": 0,
             "sequence": sequence,
             "created_at": self._clock.now().isoformat(),
         }
-        self._book.add(nudge)
+        stage(person, nudge, prior=None)
         person["nudge_ids"].append(nudge["id"])
         return nudge
 
     def plan_after(self, person: Record, case: Record, kind: str, *, days: int,
-                   sequence: int | None = None) -> Record:
+                   occurrence: str = ONCE, sequence: int | None = None,
+                   one_off: bool = False) -> Record | None:
         day = local_today(person, self._clock) + timedelta(days)
-        return self.plan(person, case, kind, on=day, sequence=sequence)
+        return self.plan(person, case, kind, on=day, occurrence=occurrence,
+                         sequence=sequence, one_off=one_off)
 
     def plan_after_business_days(
         self, person: Record, case: Record, kind: str, *, days: int
-    ) -> Record:
+    ) -> Record | None:
         day = add_business_days(local_today(person, self._clock), days)
         return self.plan(person, case, kind, on=day)
 
     def plan_cadence(self, person: Record, case: Record, cadence: str) -> list[Record]:
-        """Every check-in the cadence implies, stored now so the plan is visible at once."""
+        """Every check-in the cadence implies, planned now so the plan is visible at
+        once. Each is a one-off, keyed by its place in the schedule: planning the same
+        cadence again adds nothing, and brings back none the person already handled."""
         spec = self._content.nudges.cadences[cadence]
-        return [self.plan_after(person, case, item.kind, days=item.after_days, sequence=index)
-                for index, item in enumerate(spec.schedule)]
+        planned = (self.plan_after(person, case, item.kind, days=item.after_days,
+                                   occurrence=scheduled(index), sequence=index,
+                                   one_off=True)
+                   for index, item in enumerate(spec.schedule))
+        return [nudge for nudge in planned if nudge is not None]
 
     def plan_follow_on(self, person: Record, case: Record) -> Record | None:
         """After the last planned networking check-in, keep the relationship warm: plan
@@ -104,10 +166,36 @@ class NudgePlanner:
         if any(n["case"] == case["id"] and n["state"] == "planned"
                for n in self.of_person(person)):
             return None
-        return self.plan_after(person, case, spec.repeat.kind, days=spec.repeat.every_days)
+        return self.plan_after(person, case, spec.repeat.kind, days=spec.repeat.every_days,
+                               occurrence=REPEAT)
 
     def of_person(self, person: Record) -> list[Record]:
-        return self._book.of_person(person)
+        """The person's nudges as this turn leaves them: stored, with the changes it
+        staged on top. Copies: change one, then :meth:`save` it."""
+        ids = list(dict.fromkeys(person.get("nudge_ids", [])))
+        stored = self._book.get_many(ids)
+        changes = staged(person)
+        nudges: list[Record] = []
+        for nudge_id in ids:
+            entry = changes.get(nudge_id)
+            if entry is not None and stored.get(nudge_id) == entry["prior"]:
+                nudges.append(copy.deepcopy(entry["nudge"]))
+            elif nudge_id in stored:
+                nudges.append(stored[nudge_id])
+        return nudges
+
+    def get(self, person: Record, nudge_id: str) -> Record | None:
+        """One nudge as this turn sees it (see :meth:`of_person`)."""
+        entry = staged(person).get(nudge_id)
+        if entry is not None:
+            return copy.deepcopy(entry["nudge"])
+        return self._book.get(nudge_id)
+
+    def save(self, person: Record, nudge: Record) -> None:
+        """Stage a changed nudge, to be written when the person is saved."""
+        known = staged(person).get(nudge["id"])
+        prior = known["prior"] if known is not None else self._book.get(nudge["id"])
+        stage(person, nudge, prior=prior)
 
     def cancel(self, person: Record, *, case: Record | None = None,
                kind: str | None = None) -> int:
@@ -121,6 +209,11 @@ class NudgePlanner:
             if kind is not None and nudge["kind"] != kind:
                 continue
             nudge["state"] = "cancelled"
-            self._book.save(nudge)
+            self.save(person, nudge)
             cancelled += 1
         return cancelled
+
+    def cancel_moot(self, person: Record, case: Record, *, after: str) -> int:
+        """Cancel the case's check-ins that ``after`` (an event: ``feedback`` recorded,
+        a ``reply`` reported) made pointless, such as "did you hear back?"."""
+        return sum(self.cancel(person, case=case, kind=kind) for kind in MOOT_AFTER[after])

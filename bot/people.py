@@ -2,21 +2,29 @@
 
 A person's record holds their settings, where their conversation stands, their cases
 (one per rejection) and their journal. Nudges are records of their own (see
-:mod:`bot.nudge_plan`) because the dispatcher looks them up by time, not by person.
+:mod:`bot.nudge_plan`) because the dispatcher looks them up by time, not by person; the
+check-in changes a turn makes travel in the person's record and are written once it is
+saved (:mod:`bot.nudge_outbox`), so saving a person is a turn's one commit point.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from bot.content_loader import Content
 from bot.interfaces import Clock, Record, Store, StoreError
 from bot.messages import UserRef
+from bot.nudge_book import NudgeBook
+from bot.nudge_outbox import NudgeOutbox, without_outbox
 
 __all__ = ["PEOPLE", "PersonRepo", "active_case", "case_by_id", "new_case", "person_key"]
+
+log = logging.getLogger(__name__)
 
 PEOPLE = "people"
 SCHEMA_VERSION = 1
@@ -26,14 +34,31 @@ ANY = object()  # "save whatever is there": for callers that hold the only write
 class PersonRepo:
     """Reads and writes person records. Callers hold the per-person lock."""
 
-    def __init__(self, *, store: Store, content: Content, clock: Clock) -> None:
+    def __init__(self, *, store: Store, content: Content, clock: Clock,
+                 book: NudgeBook | None = None) -> None:
         self._store = store
         self._content = content
         self._clock = clock
+        self._outbox = NudgeOutbox(store=store, book=book or NudgeBook(store), clock=clock)
 
     def load(self, user: UserRef) -> Record | None:
-        """:raises CorruptRecordError: when the stored record cannot be parsed."""
-        return self._store.read(PEOPLE, user.key)
+        """The stored record, after writing any check-in changes it committed that a
+        crash kept from being written (so the nudge book agrees with it).
+
+        :raises CorruptRecordError: when the stored record cannot be parsed.
+        :raises StoreError: reading, or finishing those writes, failed.
+        """
+        person = self._store.read(PEOPLE, user.key)
+        if person is not None:
+            self._outbox.settle(user.key, person)
+        return person
+
+    @staticmethod
+    def begin(loaded: Record) -> Record:
+        """A turn's working copy of a loaded record: changes to it stay out of ``loaded``
+        (the compare-and-set's ``expected``), and the outbox of an earlier turn, applied
+        by :meth:`load`, is dropped."""
+        return copy.deepcopy(without_outbox(loaded))
 
     def fresh(self, user: UserRef) -> Record:
         nudges = self._content.nudges
@@ -63,14 +88,27 @@ class PersonRepo:
         """Write the person. With ``expected`` (the record as it was read, ``None`` for a
         new person), only if the stored record is still that; returns whether it wrote.
 
-        :raises StoreError: the write failed.
+        This is the commit point of a turn: the check-in changes staged on ``person`` are
+        written right after it succeeds, and dropped if it does not (see
+        :mod:`bot.nudge_outbox`).
+
+        :raises StoreError: the write failed (if it landed after all, the outbox's marker
+            gets its changes written by the next load or dispatcher pass).
         """
         person["updated_at"] = self._clock.now().isoformat()
+        token = self._outbox.open(user.key, person)
         if expected is ANY:
             self._store.write(PEOPLE, user.key, person)
-            return True
-        return self._store.replace(PEOPLE, user.key, person,
-                                   expected=expected)  # type: ignore[arg-type]
+            saved = True
+        else:
+            saved = self._store.replace(PEOPLE, user.key, person,
+                                        expected=expected)  # type: ignore[arg-type]
+        if token is not None:
+            if saved:
+                self._outbox.deliver(user.key, person)
+            else:
+                self._outbox.discard(user.key, token)
+        return saved
 
     def update(self, user: UserRef, change: Callable[[Record], None], *,
                attempts: int = 5) -> Record | None:
@@ -78,19 +116,41 @@ class PersonRepo:
         is conditional and the change is re-applied to a fresh copy if someone else won.
         Returns the saved record, or ``None`` if there is no such person."""
         for _ in range(attempts):
-            loaded = self._store.read(PEOPLE, user.key)
+            loaded = self.load(user)
             if loaded is None:
                 return None
-            person = copy.deepcopy(loaded)
+            person = self.begin(loaded)
             change(person)
             if self.save(user, person, expected=loaded):
                 return person
         raise StoreError(f"{user.key} kept changing under us; gave up after {attempts} tries")
 
+    def forget_outbox(self, user: UserRef) -> None:
+        """Stop any committed check-in change of the person's from being written again:
+        the first step of ``forget``, so a crash part-way never brings a nudge back."""
+        self._outbox.forget(user.key)
+
     def forget(self, user: UserRef) -> None:
         """Delete the person's record and any unreadable copy of it the store kept aside
         (their nudges are the nudge book's to delete)."""
+        self._outbox.forget(user.key)
         self._store.delete(PEOPLE, user.key)
+
+    def recover_outboxes(self, lock_for: Callable[[str], AbstractContextManager[Any]]) -> None:
+        """Write what crashed turns committed but did not get to write, for people who
+        may never come back (the dispatcher's pass calls this). ``lock_for`` gives the
+        lock that orders every change to one person, by their key.
+
+        :raises StoreError: listing the markers failed (one person's failure is logged).
+        """
+        for user_key, token in self._outbox.markers():
+            with lock_for(user_key):
+                try:
+                    person = self._store.read(PEOPLE, user_key)
+                    self._outbox.sweep_marker(user_key, token, person)
+                except StoreError:
+                    log.warning("could not finish a committed turn's check-in changes; "
+                                "trying again on the next pass", exc_info=True)
 
     def kept_aside(self, user: UserRef) -> list[str]:
         """The text of unreadable copies of the person's record (ids, name, settings),
