@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from bot.content_loader import ContentErrors
+from bot.content.loader import ContentErrors
 from bot.interfaces import Clock, StoreError
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.engine import Coach
+    from bot.conversation.engine import Coach
 
 __all__ = ["main"]
 
@@ -45,7 +45,7 @@ def _coach(settings: Settings, *, clock: Clock | None = None) -> Coach:
 @click.option("--verbose", "-v", is_flag=True, help="Log debug output.")
 def main(verbose: bool) -> None:
     """notnow: turn a job rejection's "no" into a "not now"."""
-    from bot.logs import configure_logging
+    from bot.ops.logs import configure_logging
 
     settings = _settings()
     configure_logging(level=logging.DEBUG if verbose else logging.INFO,
@@ -167,8 +167,8 @@ def db() -> None:
 def db_migrate(source: str, target: str) -> None:
     """Copy every record between stores (TinyDB to PostgreSQL and back), verified by counts.
     Stop the bot first: TinyDB allows one process at a time."""
-    from bot.migrate import copy_store
     from bot.storage import open_store
+    from bot.storage.migrate import copy_store
 
     try:
         src = open_store(source, read_only=True)
@@ -226,7 +226,7 @@ def nudges_send_due(now_text: str | None) -> None:
 @click.option("--user", "user_key", default=None, help="Only this person (platform:team:user).")
 def nudges_list(user_key: str | None) -> None:
     """Upcoming and recent nudges with their state (opens the store read-only)."""
-    from bot.nudge_book import NudgeBook
+    from bot.nudges.book import NudgeBook
     from bot.storage import open_store
 
     store = open_store(_settings().db, read_only=True)

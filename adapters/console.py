@@ -17,7 +17,7 @@ from typing import TextIO
 from adapters.common.dispatch import nudge_dispatcher
 from adapters.common.layout import list_item
 from adapters.common.turns import log_engine_failure
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.messages import Choice, Command, Input, Option, Reply, Text, UserRef
 
 __all__ = ["ConsoleAdapter", "ConsoleSender", "render_reply"]

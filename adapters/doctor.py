@@ -57,7 +57,7 @@ def check_settings(settings: Settings) -> list[Finding]:
 
 def check_content(settings: Settings) -> Finding:
     from bot.app import load_checked_content
-    from bot.content_loader import ContentErrors
+    from bot.content.loader import ContentErrors
 
     try:
         content = load_checked_content(settings)

@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator
 
 from adapters.common.adapter import Adapter
 from adapters.common.dispatch import nudge_dispatcher
-from bot.dispatcher import DispatchReport
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.interfaces import NudgeSender
-from bot.scheduler import NudgeScheduler
+from bot.nudges.dispatcher import DispatchReport
+from bot.nudges.scheduler import NudgeScheduler
 from bot.settings import Settings
 
 __all__ = ["build_adapters", "run_adapters", "send_due_once", "serve"]

@@ -32,14 +32,14 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bot.actions import ACTIONS  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
-from bot.content_loader import Content, load_content  # noqa: E402
-from bot.engine import Coach  # noqa: E402
+from bot.content.loader import Content, load_content  # noqa: E402
+from bot.conversation.actions import ACTIONS  # noqa: E402
+from bot.conversation.engine import Coach  # noqa: E402
+from bot.conversation.people import PEOPLE  # noqa: E402
 from bot.interfaces import Record, Store  # noqa: E402
 from bot.messages import UserRef  # noqa: E402
-from bot.nudge_book import DUE, NUDGES, due_key  # noqa: E402
-from bot.people import PEOPLE  # noqa: E402
+from bot.nudges.book import DUE, NUDGES, due_key  # noqa: E402
 from bot.settings import DEFAULT_CONTENT_DIR  # noqa: E402
 from bot.storage import MemoryStore, TinyDBStore  # noqa: E402
 from tests.conversation import Conversation  # noqa: E402
@@ -289,7 +289,7 @@ def clone_rows(person: Record, nudges: Sequence[Record], user: UserRef,
                *, change_nudge: Callable[[Record], None] | None = None) -> list[Row]:
     """The records of ``person`` as if ``user`` had had the same conversation: the person,
     each nudge under a new id, and each active nudge's due-index entry (the same records
-    the engine writes, see bot/nudge_book.py)."""
+    the engine writes, see bot/nudges/book.py)."""
     clone = copy.deepcopy(person)
     clone["user"] = {"platform": user.platform, "workspace": user.workspace, "id": user.user}
     rows: list[Row] = []

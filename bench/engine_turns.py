@@ -36,7 +36,7 @@ from bench.common import (
     print_table,
     summarise,
 )
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.messages import UserRef
 from tests.conversation import Conversation
 

@@ -57,9 +57,9 @@ from bench.common import (
     write_rows,
 )
 from bot.clock import ManualClock
-from bot.dispatcher import NudgeDispatcher
 from bot.interfaces import Record, Store
 from bot.messages import UserRef
+from bot.nudges.dispatcher import NudgeDispatcher
 from bot.settings import Settings
 from bot.storage import MemoryStore
 from tests.conversation import Conversation

@@ -53,11 +53,11 @@ from bench.common import (
     tinydb_without_fsync,
     write_rows,
 )
-from bot.engine import Coach
+from bot.conversation.engine import Coach
+from bot.conversation.people import PEOPLE
 from bot.interfaces import Record, Store
 from bot.messages import Input, Reply, Text, UserRef
-from bot.nudge_book import DUE, NUDGES
-from bot.people import PEOPLE
+from bot.nudges.book import DUE, NUDGES
 from bot.storage import MemoryStore
 from tests.conversation import Conversation
 

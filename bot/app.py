@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.actions import ACTIONS
 from bot.clock import SystemClock
-from bot.content_loader import Content, load_content
-from bot.engine import Coach
+from bot.content.loader import Content, load_content
+from bot.conversation.actions import ACTIONS
+from bot.conversation.engine import Coach
 from bot.interfaces import Clock
 from bot.settings import Settings
 from bot.storage import open_store

@@ -1,8 +1,8 @@
 """The core's seams, in one place: where records live and what time it is.
 
 Both are small on purpose (see STYLE.md, "Narrow storage"): per-person and per-case
-state is built on top of :class:`Store` in :mod:`bot.people`, never inside a backend, so
-a new backend only has to move JSON documents by key.
+state is built on top of :class:`Store` in :mod:`bot.conversation.people`, never inside a
+backend, so a new backend only has to move JSON documents by key.
 """
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot.actions import ACTIONS
 from bot.clock import ManualClock
-from bot.content_loader import Content, load_content
-from bot.engine import Coach
+from bot.content.loader import Content, load_content
+from bot.conversation.actions import ACTIONS
+from bot.conversation.engine import Coach
 from bot.interfaces import Store
 from bot.messages import UserRef
 from bot.settings import DEFAULT_CONTENT_DIR

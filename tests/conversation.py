@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.messages import Choice, Command, Input, Reply, Text, UserRef
 
 __all__ = ["Conversation", "log_rejection"]
@@ -49,7 +49,7 @@ class Conversation:
 
     @property
     def person(self) -> dict[str, Any]:
-        from bot.people import PEOPLE
+        from bot.conversation.people import PEOPLE
 
         record = self.coach.store.read(PEOPLE, self.user.key)
         assert record is not None

@@ -10,12 +10,12 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
-from bot.actions import ACTIONS
 from bot.clock import ManualClock
-from bot.content_loader import load_content
-from bot.engine import Coach
+from bot.content.loader import load_content
+from bot.conversation.actions import ACTIONS
+from bot.conversation.engine import Coach
+from bot.conversation.people import PEOPLE
 from bot.messages import Choice, Command, Text, UserRef
-from bot.people import PEOPLE
 from bot.settings import DEFAULT_CONTENT_DIR
 from bot.storage import TinyDBStore
 

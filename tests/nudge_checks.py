@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.clock import ManualClock
-from bot.dispatcher import NudgeDispatcher
+from bot.conversation.people import PEOPLE
 from bot.interfaces import Record, Store
 from bot.messages import Choice, Reply, UserRef
-from bot.nudge_book import ACTIVE_STATES, DUE, NUDGES, OWNERS
-from bot.people import PEOPLE
+from bot.nudges.book import ACTIVE_STATES, DUE, NUDGES, OWNERS
+from bot.nudges.dispatcher import NudgeDispatcher
 from bot.storage import MemoryStore
 from tests.conversation import Conversation
 

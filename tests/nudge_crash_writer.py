@@ -13,7 +13,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from bot.interfaces import Record
-from bot.nudge_book import NudgeBook
+from bot.nudges.book import NudgeBook
 from bot.storage import TinyDBStore
 
 START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # as tests.conftest.START

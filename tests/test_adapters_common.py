@@ -36,11 +36,11 @@ from adapters.serve import serve
 from adapters.slack import SlackService, start_slack
 from bot.app import build_coach
 from bot.clock import ManualClock
-from bot.content_loader import Content
-from bot.engine import Coach
+from bot.content.loader import Content
+from bot.conversation.engine import Coach
+from bot.conversation.people import PEOPLE
 from bot.interfaces import StoreError
 from bot.messages import Command, Input, Option, Reply, Text, UserRef
-from bot.people import PEOPLE
 from bot.settings import Settings
 from bot.storage import MemoryStore
 from tests.discord.conftest import Person as DiscordPerson
@@ -395,7 +395,7 @@ async def test_a_discord_engine_failure_logs_no_user_text_and_the_next_turn_work
     engine = EngineBug(discord_bot.coach, trigger=SECRET)
     monkeypatch.setattr(discord_bot.coach, "handle", engine.handle)
     # Warnings and errors, from the adapter or discord.py: what reaches an operator. (The
-    # libraries' DEBUG payloads are cut to their gist by ``bot.logs``.)
+    # libraries' DEBUG payloads are cut to their gist by ``bot.ops.logs``.)
     with caplog.at_level(logging.WARNING):
         await discord_bot.standin.dispatch(
             "MESSAGE_CREATE", discord_bot.standin.dm_message(grace.user, SECRET))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.clock import ManualClock
-from bot.content_loader import Content
-from bot.engine import Coach
+from bot.content.loader import Content
+from bot.conversation.engine import Coach
 from bot.interfaces import Record, StoreError
 from bot.messages import UserRef
 from bot.storage import MemoryStore, TinyDBStore

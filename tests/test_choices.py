@@ -7,7 +7,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
-from bot.choices import ChoiceMatcher, bare_value, normalise
+from bot.conversation.choices import ChoiceMatcher, bare_value, normalise
 from bot.messages import Option
 
 SYNONYMS = {"yes": ["y", "yep", "yeah", "sure", "delete"], "no": ["n", "nope", "nah", "keep"],

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import COMMANDS, parse_command
-from bot.content_loader import Content
-from bot.engine import Coach
+from bot.content.loader import Content
+from bot.conversation.commands import COMMANDS, parse_command
+from bot.conversation.engine import Coach
 from bot.messages import Command, Text, UserRef
 from tests.conversation import Conversation
 

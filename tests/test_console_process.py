@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.nudge_book import NUDGES
-from bot.people import PEOPLE
+from bot.conversation.people import PEOPLE
+from bot.nudges.book import NUDGES
 from bot.storage import TinyDBStore
 
 
@@ -130,10 +130,10 @@ def test_broken_content_is_a_clear_message_not_a_traceback(db: Path, tmp_path: P
 def test_due_check_ins_are_shown_when_the_console_opens(db: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from bot.actions import ACTIONS
     from bot.clock import ManualClock
-    from bot.content_loader import load_content
-    from bot.engine import Coach
+    from bot.content.loader import load_content
+    from bot.conversation.actions import ACTIONS
+    from bot.conversation.engine import Coach
     from bot.messages import UserRef
     from bot.settings import DEFAULT_CONTENT_DIR
     from tests.conversation import Conversation, log_rejection

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.actions import ACTIONS
-from bot.content_loader import ContentErrors, load_content
+from bot.content.loader import ContentErrors, load_content
+from bot.conversation.actions import ACTIONS
 from bot.settings import DEFAULT_CONTENT_DIR
 
 
@@ -115,9 +115,9 @@ def test_a_catastrophic_pattern_cannot_freeze_the_bot(copy: Path) -> None:
     assert check(copy).returncode == 0
     script = (
         "import sys\n"
-        "from bot.actions import ACTIONS\n"
-        "from bot.content_loader import load_content\n"
-        "from bot.safety import SafetyCheck\n"
+        "from bot.conversation.actions import ACTIONS\n"
+        "from bot.content.loader import load_content\n"
+        "from bot.conversation.safety import SafetyCheck\n"
         "check = SafetyCheck(load_content(sys.argv[1], known_actions=ACTIONS))\n"
         "print(check.is_crisis('a' * 48 + '!'), check.is_crisis('aaaa'))\n"
     )

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import ManualClock
 from bot.messages import Choice, Text, UserRef
-from bot.nudge_book import NUDGES
+from bot.nudges.book import NUDGES
 from tests.conversation import Conversation, log_rejection
 
 

@@ -17,8 +17,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.nudge_book import NudgeBook
-from bot.people import PEOPLE
+from bot.conversation.people import PEOPLE
+from bot.nudges.book import NudgeBook
 from bot.storage import TinyDBStore
 from tests.conftest import REPO, START
 

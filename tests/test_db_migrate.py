@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 
 from bot.clock import ManualClock
-from bot.content_loader import Content
-from bot.engine import Coach
+from bot.content.loader import Content
+from bot.conversation.engine import Coach
 from bot.messages import UserRef
 from bot.storage import TinyDBStore
 from tests.conversation import Conversation, log_rejection

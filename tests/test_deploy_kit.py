@@ -31,7 +31,7 @@ from click.testing import CliRunner
 from adapters.cli import main
 from adapters.slack.oauth import oauth_dir
 from adapters.slack.server import HEALTH_PATH
-from bot.scheduler import NudgeScheduler
+from bot.nudges.scheduler import NudgeScheduler
 from bot.settings import Settings, default_db_path
 from tests.conftest import REPO
 

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.clock import ManualClock
-from bot.dispatcher import DispatchReport, NudgeDispatcher
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.interfaces import DeliveryError
 from bot.messages import Choice, Reply, UserRef
-from bot.scheduler import NudgeScheduler
+from bot.nudges.dispatcher import DispatchReport, NudgeDispatcher
+from bot.nudges.scheduler import NudgeScheduler
 from tests.conversation import Conversation, log_rejection
 
 

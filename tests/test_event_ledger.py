@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.clock import ManualClock
-from bot.event_ledger import NAMESPACE, EventLedger
 from bot.interfaces import Store
+from bot.storage.event_ledger import NAMESPACE, EventLedger
 
 
 def test_once_per_event_id_and_purged_after_the_ttl(store: Store, clock: ManualClock) -> None:

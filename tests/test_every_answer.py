@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 
 from bot.clock import ManualClock
-from bot.dispatcher import NudgeDispatcher
-from bot.nudge_book import NUDGES
-from bot.people import PEOPLE
+from bot.conversation.people import PEOPLE
+from bot.nudges.book import NUDGES
+from bot.nudges.dispatcher import NudgeDispatcher
 from tests.conversation import Conversation, log_rejection
 from tests.test_dispatcher import RecordingSender
 

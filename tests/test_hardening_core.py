@@ -21,20 +21,20 @@ from pathlib import Path
 import pytest
 from jinja2.exceptions import SecurityError
 
-from bot.actions import ACTIONS
 from bot.clock import ManualClock
-from bot.content_loader import Content, ContentErrors, load_content
-from bot.context import build_context
-from bot.dispatcher import NudgeDispatcher
-from bot.engine import Coach
+from bot.content.loader import Content, ContentErrors, load_content
+from bot.content.templates import compile_template
+from bot.conversation.actions import ACTIONS
+from bot.conversation.context import build_context
+from bot.conversation.engine import Coach
+from bot.conversation.people import PEOPLE
 from bot.interfaces import Record, Store
 from bot.messages import Reply, UserRef
-from bot.nudge_book import NUDGES, NudgeBook
-from bot.people import PEOPLE
+from bot.nudges.book import NUDGES, NudgeBook
+from bot.nudges.dispatcher import NudgeDispatcher
 from bot.settings import DEFAULT_CONTENT_DIR
 from bot.storage import MemoryStore, TinyDBStore
 from bot.storage.atomic_json import AtomicJSONStorage
-from bot.templates import compile_template
 from tests.conversation import Conversation, log_rejection
 from tests.pg_server import PostgresServer, find_pg_bin
 

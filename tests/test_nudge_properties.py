@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.clock import ManualClock
-from bot.content_loader import Content
-from bot.dispatcher import NudgeDispatcher
-from bot.engine import Coach
+from bot.content.loader import Content
+from bot.conversation.engine import Coach
 from bot.interfaces import Store
 from bot.messages import Choice, UserRef
+from bot.nudges.dispatcher import NudgeDispatcher
 from bot.storage import MemoryStore
 from tests.conftest import START
 from tests.conversation import Conversation, log_rejection

@@ -8,8 +8,8 @@ import os
 import subprocess
 import sys
 
-from bot.logs import IdHashingFilter, hash_id
-from bot.metrics import render_metrics
+from bot.ops.logs import IdHashingFilter, hash_id
+from bot.ops.metrics import render_metrics
 from tests.conversation import Conversation
 
 
@@ -78,7 +78,7 @@ def test_library_lines_and_tracebacks_keep_their_gist_not_the_payload(
     sent; the ids in a percent-encoded file name and in our own tracebacks are hashed."""
     import io
 
-    from bot.logs import configure_logging
+    from bot.ops.logs import configure_logging
 
     secret, snowflake = "Quixotic-Marmalade-7781", "123456789012345678"
     root = logging.getLogger()
@@ -99,7 +99,7 @@ def test_library_lines_and_tracebacks_keep_their_gist_not_the_payload(
             try:
                 raise OSError(f"no space: /db/people/ab/discord%3A{snowflake}%3A1.json")
             except OSError:
-                logging.getLogger("bot.engine").exception("could not save")
+                logging.getLogger("bot.conversation.engine").exception("could not save")
     finally:
         root.handlers[:], root.level = saved
     log = buffer.getvalue()

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.nudge_plan import add_business_days, window_start_utc
-from bot.parsers import parse_date, parse_timezone, parse_window
+from bot.conversation.parsers import parse_date, parse_timezone, parse_window
+from bot.nudges.plan import add_business_days, window_start_utc
 
 TODAY = date(2026, 11, 27)
 

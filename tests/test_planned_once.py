@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.clock import ManualClock
-from bot.dispatcher import NudgeDispatcher
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.interfaces import DeliveryError
 from bot.messages import Reply, UserRef
-from bot.nudge_book import NUDGES
+from bot.nudges.book import NUDGES
+from bot.nudges.dispatcher import NudgeDispatcher
 from tests.conversation import Conversation, log_rejection
 from tests.nudge_checks import Inbox, check_store, dispatch_until, pending_keys, press
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from bot.content_loader import Content
+from bot.content.loader import Content
+from bot.conversation.safety import SafetyCheck, referral_count
 from bot.messages import Command, Text
-from bot.safety import SafetyCheck, referral_count
 from tests.conversation import Conversation, log_rejection
 
 EXPLICIT = [

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
-from bot.content_loader import Content
-from bot.engine import Coach
+from bot.content.loader import Content
+from bot.conversation.engine import Coach
+from bot.conversation.people import PEOPLE
+from bot.conversation.safety import STATS, referral_count
 from bot.interfaces import Record, Store, StoreError
 from bot.messages import Reply, Text, UserRef
-from bot.people import PEOPLE
-from bot.safety import STATS, referral_count
 from bot.storage import TinyDBStore
 from tests.conversation import Conversation
 

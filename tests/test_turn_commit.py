@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.clock import ManualClock
-from bot.content_loader import Content
-from bot.dispatcher import NudgeDispatcher
-from bot.engine import Coach
+from bot.content.loader import Content
+from bot.conversation.engine import Coach
+from bot.conversation.people import PEOPLE
 from bot.interfaces import Record, Store, StoreError
 from bot.messages import Choice, UserRef
-from bot.nudge_book import NUDGES
-from bot.people import PEOPLE
+from bot.nudges.book import NUDGES
+from bot.nudges.dispatcher import NudgeDispatcher
 from tests.conversation import Conversation, log_rejection
 from tests.nudge_checks import Inbox, check_store, copy_store, pending_keys, snapshot
 

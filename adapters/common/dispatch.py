@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.dispatcher import NudgeDispatcher
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.interfaces import NudgeSender
+from bot.nudges.dispatcher import NudgeDispatcher
 
 __all__ = ["nudge_dispatcher"]
 

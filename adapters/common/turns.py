@@ -35,7 +35,7 @@ T = TypeVar("T")
 
 
 class CoachPort(ProfileSink, Protocol):
-    """What an adapter asks of the engine (``bot.engine.Coach`` provides it)."""
+    """What an adapter asks of the engine (``bot.conversation.engine.Coach`` provides it)."""
 
     def handle(self, user: UserRef, event: Input) -> list[Reply]:
         """The replies to one input; a store failure is answered politely, not raised."""

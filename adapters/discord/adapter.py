@@ -8,7 +8,7 @@ import contextlib
 from adapters.discord.client import NotnowClient
 from adapters.discord.runner import start_discord
 from adapters.discord.sender import DiscordNudgeSender
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.settings import Settings
 
 __all__ = ["READY_TIMEOUT", "DiscordAdapter"]

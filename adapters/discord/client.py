@@ -23,7 +23,7 @@ from adapters.discord.hardening import guard_gateway
 from adapters.discord.render import chosen_note
 from adapters.discord.turns import display_name, profile_of, user_ref
 from adapters.discord.views import ChoiceButton, ChoiceMenu
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.messages import Choice, Command, Input, Reply, Text
 
 __all__ = ["CHECK_DMS", "DMS_CLOSED_HELP", "NotnowClient", "intents"]

@@ -15,7 +15,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.commands import COMMANDS, CommandSpec
+from bot.conversation.commands import COMMANDS, CommandSpec
 
 __all__ = ["commands_differ", "notnow_group", "sync_if_changed"]
 
@@ -44,7 +44,7 @@ def _subcommand(spec: CommandSpec, description: str,
 
 def notnow_group(run: CommandRunner, summaries: Mapping[str, str]) -> app_commands.Group:
     """``/notnow <subcommand>``, usable in servers and in the bot's DMs: every command in
-    :data:`bot.commands.COMMANDS`, described by its one-line summary from content."""
+    :data:`bot.conversation.commands.COMMANDS`, described by its one-line summary from content."""
     group = app_commands.Group(
         name="notnow",
         description=GROUP_DESCRIPTION,

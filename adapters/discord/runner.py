@@ -14,7 +14,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord.client import NotnowClient
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.settings import Settings
 
 __all__ = ["apply_endpoints", "start_discord"]

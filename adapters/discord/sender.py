@@ -1,4 +1,4 @@
-"""Nudges into Discord DMs, for the dispatcher (``bot.dispatcher``).
+"""Nudges into Discord DMs, for the dispatcher (``bot.nudges.dispatcher``).
 
 Each nudge message carries the nudge id as its nonce with ``enforce_nonce``, so if a
 crash makes the dispatcher send the same nudge again within Discord's nonce window,
@@ -19,7 +19,7 @@ from adapters.discord.delivery import DMClosedError, send_replies_to_user
 from adapters.discord.runner import apply_endpoints
 from bot.interfaces import DeliveryError
 from bot.messages import Reply, UserRef
-from bot.metrics import PLATFORM_API_ERRORS
+from bot.ops.metrics import PLATFORM_API_ERRORS
 from bot.settings import Settings
 
 __all__ = ["DiscordNudgeSender", "rest_client"]

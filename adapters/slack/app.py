@@ -20,11 +20,11 @@ from adapters.slack.client import make_web_client
 from adapters.slack.delivery import Delivery
 from adapters.slack.listeners import SlackListeners
 from adapters.slack.oauth import oauth_settings
-from bot.event_ledger import EventLedger
 from bot.settings import Settings
+from bot.storage.event_ledger import EventLedger
 
 if TYPE_CHECKING:
-    from bot.engine import Coach
+    from bot.conversation.engine import Coach
 
 __all__ = ["SlackConfigError", "build_slack_app"]
 

@@ -24,7 +24,7 @@ from adapters.common.recent import DEFAULT_CAPACITY, RecentMap
 from adapters.slack import render
 from bot.interfaces import DeliveryError
 from bot.messages import ExportFile, Reply, UserRef
-from bot.metrics import PLATFORM_API_ERRORS
+from bot.ops.metrics import PLATFORM_API_ERRORS
 
 __all__ = ["EXPECTED_ERRORS", "HISTORY_LIMIT", "PERMANENT", "Delivery"]
 

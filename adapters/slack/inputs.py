@@ -11,7 +11,7 @@ import hashlib
 from typing import Any
 
 from adapters.slack.render import unescape
-from bot.commands import parse_command
+from bot.conversation.commands import parse_command
 from bot.messages import Choice, Command, Text, UserRef
 
 __all__ = [

@@ -32,8 +32,8 @@ from adapters.slack.inputs import (
 )
 from adapters.slack.profile import users_info
 from adapters.slack.render import ACTION_PREFIX
-from bot.event_ledger import EventLedger
 from bot.messages import Input, UserRef
+from bot.storage.event_ledger import EventLedger
 
 if TYPE_CHECKING:
     from adapters.common.turns import CoachPort

@@ -1,4 +1,4 @@
-"""Nudges into Slack DMs, for the dispatcher (``bot.dispatcher``).
+"""Nudges into Slack DMs, for the dispatcher (``bot.nudges.dispatcher``).
 
 Each nudge message carries its id in Slack message ``metadata``
 (``event_type: notnow_nudge``). After a crash between sending and marking, the

@@ -31,7 +31,7 @@ from slack_bolt.request.payload_utils import (
 )
 from slack_sdk.signature import SignatureVerifier
 
-from bot.metrics import CONTENT_TYPE_LATEST, render_metrics
+from bot.ops.metrics import CONTENT_TYPE_LATEST, render_metrics
 
 __all__ = ["EVENTS_PATH", "HEALTH_PATH", "METRICS_PATH", "build_web_app"]
 

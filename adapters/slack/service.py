@@ -24,7 +24,7 @@ from adapters.slack.server import build_web_app
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.engine import Coach
+    from bot.conversation.engine import Coach
 
 __all__ = ["SlackAdapter", "SlackService", "start_slack"]
 

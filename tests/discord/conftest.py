@@ -23,7 +23,7 @@ from discord.http import Route
 from adapters.discord import start_discord
 from bot.app import build_coach
 from bot.clock import ManualClock
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.interfaces import Clock
 from bot.settings import Settings
 from tests.standins.discord_api import DiscordStandIn, RestCall

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.people import PEOPLE
+from bot.conversation.people import PEOPLE
 from tests.discord.conftest import Person, RunningBot
 from tests.standins.discord_api import EPHEMERAL, DiscordStandIn
 

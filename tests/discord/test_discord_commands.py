@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.commands import COMMANDS
-from bot.content_loader import Content
+from bot.content.loader import Content
+from bot.conversation.commands import COMMANDS
 from tests.discord.conftest import Person, RunningBot, _followup_of
 from tests.standins.discord_api import DiscordStandIn
 

@@ -11,10 +11,10 @@ import pytest
 
 from adapters.discord import start_discord
 from bot.clock import ManualClock
-from bot.content_loader import Content
-from bot.engine import Coach
+from bot.content.loader import Content
+from bot.conversation.engine import Coach
+from bot.conversation.people import PEOPLE
 from bot.interfaces import Record, StoreError
-from bot.people import PEOPLE
 from bot.settings import Settings
 from bot.storage import MemoryStore
 from tests.discord.conftest import Person, RunningBot, settle, wait_until

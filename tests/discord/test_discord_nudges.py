@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from adapters.discord.render import nonce_for
 from adapters.discord.sender import DiscordNudgeSender, rest_client
-from bot.dispatcher import NudgeDispatcher
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.messages import UserRef
+from bot.nudges.dispatcher import NudgeDispatcher
 from bot.settings import Settings
 from tests.conversation import Conversation, log_rejection
 from tests.discord.conftest import Person, RunningBot

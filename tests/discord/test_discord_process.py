@@ -8,10 +8,10 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.actions import ACTIONS
 from bot.clock import ManualClock
-from bot.content_loader import load_content
-from bot.engine import Coach
+from bot.content.loader import load_content
+from bot.conversation.actions import ACTIONS
+from bot.conversation.engine import Coach
 from bot.settings import DEFAULT_CONTENT_DIR
 from bot.storage import TinyDBStore
 from tests.conftest import REPO, START

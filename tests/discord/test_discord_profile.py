@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.people import PEOPLE
+from bot.conversation.people import PEOPLE
 from tests.discord.conftest import Person, RunningBot
 
 

@@ -10,7 +10,7 @@ import pytest
 from adapters.discord import start_discord
 from bot.app import build_coach
 from bot.clock import ManualClock
-from bot.commands import COMMANDS
+from bot.conversation.commands import COMMANDS
 from bot.settings import Settings
 from tests.discord.conftest import ErrorLog, Person, RunningBot, settle
 from tests.standins.discord_api import DiscordStandIn, RestCall

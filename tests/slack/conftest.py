@@ -1,7 +1,7 @@
 """Fixtures for the Slack adapter: the real app on a real port, talking to a local Slack.
 
-Each test gets a fresh stand-in Web API, a real :class:`~bot.engine.Coach` on a temporary
-database, and the adapter in HTTP mode on ``127.0.0.1:<random port>``. :class:`Person`
+Each test gets a fresh stand-in Web API, a real :class:`~bot.conversation.engine.Coach` on a
+temporary database, and the adapter in HTTP mode on ``127.0.0.1:<random port>``. :class:`Person`
 then talks to it the way a Slack user's clicks and messages would.
 """
 
@@ -16,7 +16,7 @@ import pytest
 from adapters.slack import SlackService, start_slack
 from bot.app import build_coach
 from bot.clock import ManualClock
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.settings import Settings
 from tests.standins.slack_api import Person, SlackSide, SlackStandIn
 

@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 import pytest
 
 from adapters.slack import SlackService, start_slack
-from bot.engine import Coach
-from bot.logs import configure_logging, hash_id
+from bot.conversation.engine import Coach
+from bot.ops.logs import configure_logging, hash_id
 from bot.settings import Settings
 from tests.standins.slack_api import (
     Person,

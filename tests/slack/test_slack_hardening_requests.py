@@ -23,8 +23,8 @@ from adapters.slack import SlackService, start_slack
 from adapters.slack.nudges import SlackNudgeSender
 from adapters.slack.oauth import MAX_PENDING_STATES, STATE_TTL_SECONDS, oauth_dir
 from bot.clock import ManualClock
-from bot.dispatcher import NudgeDispatcher
-from bot.engine import Coach
+from bot.conversation.engine import Coach
+from bot.nudges.dispatcher import NudgeDispatcher
 from bot.settings import Settings
 from tests.conftest import REPO
 from tests.slack.test_slack_nudges import NOW, TEAM, plan_due_reminder

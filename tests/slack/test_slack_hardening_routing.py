@@ -13,10 +13,10 @@ import pytest
 
 from adapters.slack import SlackService, start_slack
 from bot.clock import ManualClock
-from bot.content_loader import Content
-from bot.engine import Coach
+from bot.content.loader import Content
+from bot.conversation.engine import Coach
+from bot.conversation.people import PEOPLE
 from bot.interfaces import Record, Store, StoreError
-from bot.people import PEOPLE
 from bot.settings import Settings
 from bot.storage import MemoryStore
 from tests.standins.slack_api import (

@@ -14,13 +14,13 @@ from pathlib import Path
 import aiohttp
 import psycopg
 
-from bot.actions import ACTIONS
 from bot.clock import ManualClock
-from bot.content_loader import load_content
+from bot.content.loader import load_content
+from bot.conversation.actions import ACTIONS
+from bot.conversation.people import PersonRepo, new_case
 from bot.messages import UserRef
-from bot.nudge_book import NudgeBook
-from bot.nudge_plan import NudgePlanner
-from bot.people import PersonRepo, new_case
+from bot.nudges.book import NudgeBook
+from bot.nudges.plan import NudgePlanner
 from bot.settings import DEFAULT_CONTENT_DIR
 from bot.storage.postgres import PostgresStore
 from tests.conftest import REPO

@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 
 from adapters.slack.nudges import NUDGE_EVENT, SlackNudgeSender
-from bot.actions import ACTIONS
 from bot.clock import ManualClock
-from bot.content_loader import load_content
-from bot.dispatcher import NudgeDispatcher
-from bot.engine import Coach
+from bot.content.loader import load_content
+from bot.conversation.actions import ACTIONS
+from bot.conversation.engine import Coach
 from bot.messages import UserRef
+from bot.nudges.dispatcher import NudgeDispatcher
 from bot.settings import DEFAULT_CONTENT_DIR, Settings
 from bot.storage import TinyDBStore
 from tests.conftest import REPO

@@ -13,7 +13,7 @@ from slack_sdk.oauth.installation_store.file import FileInstallationStore
 
 from adapters.slack import SlackService, start_slack
 from adapters.slack.oauth import oauth_dir
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.settings import Settings
 from tests.standins.slack_api import Person, SlackSide, SlackStandIn
 

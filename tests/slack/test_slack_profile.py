@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.engine import Coach
-from bot.people import PEOPLE
+from bot.conversation.engine import Coach
+from bot.conversation.people import PEOPLE
 from tests.standins.slack_api import Person, SlackStandIn
 
 

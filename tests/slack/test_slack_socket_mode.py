@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 
 from adapters.slack import start_slack
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.settings import Settings
 from tests.standins.slack_api import (
     SlackStandIn,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from adapters.slack.nudges import SlackNudgeSender
-from bot.dispatcher import NudgeDispatcher
-from bot.engine import Coach
-from bot.people import PEOPLE
+from bot.conversation.engine import Coach
+from bot.conversation.people import PEOPLE
+from bot.nudges.dispatcher import NudgeDispatcher
 from tests.slack.test_slack_nudges import TEAM, USER, plan_due_reminder
 from tests.standins.slack_api import Person, blocks_text
 

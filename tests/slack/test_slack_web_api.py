@@ -9,7 +9,7 @@ import pytest
 
 from adapters.slack import SlackService
 from adapters.slack.nudges import SlackNudgeSender
-from bot.engine import Coach
+from bot.conversation.engine import Coach
 from bot.messages import Option, Reply, UserRef
 from tests.standins.slack_api import Person, SlackSide, SlackStandIn, blocks_text
 

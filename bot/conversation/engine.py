@@ -16,20 +16,20 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.choices import ChoiceMatcher, menu_options, menu_record
-from bot.commands import help_entries, parse_command, spec_of
-from bot.content_loader import Content
-from bot.flow_runner import FlowRunner
+from bot.content.loader import Content
+from bot.conversation.choices import ChoiceMatcher, menu_options, menu_record
+from bot.conversation.commands import help_entries, parse_command, spec_of
+from bot.conversation.flow_runner import FlowRunner
+from bot.conversation.overview import export_file, overview_text
+from bot.conversation.parsers import parse_timezone
+from bot.conversation.people import PersonRepo, active_case, case_by_id, new_case
+from bot.conversation.safety import SafetyCheck, count_referral
 from bot.interfaces import Clock, CorruptRecordError, Record, Store, StoreError
 from bot.messages import Choice, Command, ExportFile, Input, Option, Reply, Text, UserRef
-from bot.metrics import SAFETY_REFERRALS, TURN_SECONDS, TURNS
-from bot.nudge_book import NudgeBook
-from bot.nudge_messages import NUDGE_PREFIX, NudgeActions
-from bot.nudge_plan import NudgePlanner
-from bot.overview import export_file, overview_text
-from bot.parsers import parse_timezone
-from bot.people import PersonRepo, active_case, case_by_id, new_case
-from bot.safety import SafetyCheck, count_referral
+from bot.nudges.book import NudgeBook
+from bot.nudges.messages import NUDGE_PREFIX, NudgeActions
+from bot.nudges.plan import NudgePlanner
+from bot.ops.metrics import SAFETY_REFERRALS, TURN_SECONDS, TURNS
 
 __all__ = ["Coach"]
 

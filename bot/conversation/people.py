@@ -2,9 +2,9 @@
 
 A person's record holds their settings, where their conversation stands, their cases
 (one per rejection) and their journal. Nudges are records of their own (see
-:mod:`bot.nudge_plan`) because the dispatcher looks them up by time, not by person; the
+:mod:`bot.nudges.plan`) because the dispatcher looks them up by time, not by person; the
 check-in changes a turn makes travel in the person's record and are written once it is
-saved (:mod:`bot.nudge_outbox`), so saving a person is a turn's one commit point.
+saved (:mod:`bot.nudges.outbox`), so saving a person is a turn's one commit point.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from bot.content_loader import Content
+from bot.content.loader import Content
 from bot.interfaces import Clock, Record, Store, StoreError
 from bot.messages import UserRef
-from bot.nudge_book import NudgeBook
-from bot.nudge_outbox import NudgeOutbox, without_outbox
+from bot.nudges.book import NudgeBook
+from bot.nudges.outbox import NudgeOutbox, without_outbox
 
 __all__ = ["PEOPLE", "PersonRepo", "active_case", "case_by_id", "new_case", "person_key"]
 
@@ -90,7 +90,7 @@ class PersonRepo:
 
         This is the commit point of a turn: the check-in changes staged on ``person`` are
         written right after it succeeds, and dropped if it does not (see
-        :mod:`bot.nudge_outbox`).
+        :mod:`bot.nudges.outbox`).
 
         :raises StoreError: the write failed (if it landed after all, the outbox's marker
             gets its changes written by the next load or dispatcher pass).

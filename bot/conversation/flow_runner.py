@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.actions import ACTIONS, ActionScope
-from bot.choices import ChoiceMatcher, bare_value
-from bot.content_loader import Content
-from bot.content_schema import OptionSpec, StepSpec
-from bot.context import build_context
+from bot.content.loader import Content
+from bot.content.schema import OptionSpec, StepSpec
+from bot.conversation.actions import ACTIONS, ActionScope
+from bot.conversation.choices import ChoiceMatcher, bare_value
+from bot.conversation.context import build_context
+from bot.conversation.parsers import parse_date, parse_timezone, parse_window
+from bot.conversation.people import active_case
 from bot.interfaces import Clock, Record
 from bot.messages import Choice, Option, Reply, Text
-from bot.nudge_plan import NudgePlanner, local_today
-from bot.parsers import parse_date, parse_timezone, parse_window
-from bot.people import active_case
+from bot.nudges.plan import NudgePlanner, local_today
 
 __all__ = ["FlowRunner", "choice_value"]
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.context import build_context
+from bot.conversation.context import build_context
 
 __all__ = ["sample_context"]
 

@@ -8,7 +8,7 @@ stored, so a turn's cost does not grow with the community; an entry is replaced 
 a nudge is snoozed or retried, and removed when it ends. A third namespace,
 ``nudge_owners`` (key ``<person key>|<nudge id>``), finds every nudge that names a
 person, including one their record does not list (left by a version before turns
-committed their nudges with the person, see :mod:`bot.nudge_outbox`), so ``export`` and
+committed their nudges with the person, see :mod:`bot.nudges.outbox`), so ``export`` and
 ``forget`` miss none. A turn's changes arrive through :meth:`NudgeBook.apply`, after the
 person's save; the dispatcher's own (claim, mark, retry) through ``claim`` and ``save``.
 
@@ -131,7 +131,7 @@ class NudgeBook:
             self._leave_due(old, nudge)
 
     def apply(self, nudge: Record, *, prior: Record | None) -> bool:
-        """Write a change a turn committed (see :mod:`bot.nudge_outbox`): ``nudge`` as it
+        """Write a change a turn committed (see :mod:`bot.nudges.outbox`): ``nudge`` as it
         should be, ``prior`` as the turn found it (``None``: new). Safe to repeat: a
         change already made is only tidied (the due entry it left), and one that someone
         else moved on from since (the dispatcher claimed or sent the nudge) is left as

@@ -16,8 +16,9 @@ import yaml
 from jinja2 import TemplateSyntaxError
 from pydantic import BaseModel, ValidationError
 
-from bot.commands import COMMANDS
-from bot.content_schema import (
+from bot.content.patterns import PatternError, TextPattern, compile_pattern
+from bot.content.sample import sample_context
+from bot.content.schema import (
     CoachFile,
     FlowFile,
     NudgeAnswer,
@@ -25,10 +26,9 @@ from bot.content_schema import (
     SafetyFile,
     StepSpec,
 )
-from bot.patterns import PatternError, TextPattern, compile_pattern
-from bot.sample import sample_context
-from bot.templates import Template, compile_condition, compile_template
-from bot.yaml_lines import LinedYaml, load_yaml_with_lines
+from bot.content.templates import Template, compile_condition, compile_template
+from bot.content.yaml_lines import LinedYaml, load_yaml_with_lines
+from bot.conversation.commands import COMMANDS
 
 __all__ = ["Content", "ContentError", "ContentErrors", "load_content"]
 
@@ -326,7 +326,7 @@ def _check_nudges(loader: _Loader, content: Content, doc: LinedYaml | None) -> N
 
 
 def _check_zone(loader: _Loader, zone: str, doc: LinedYaml | None) -> None:
-    from bot.parsers import parse_timezone
+    from bot.conversation.parsers import parse_timezone
 
     if parse_timezone(zone) is None:
         loader.fail("nudges.yaml", doc.line_of(("default_timezone",)) if doc else None,

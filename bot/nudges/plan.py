@@ -3,7 +3,7 @@
 The due time is the start of the person's check-in window on the target day, in their
 own time zone, computed with zoneinfo so a daylight-saving change never moves it off
 the local hour. The dispatcher owns delivery; planning only stages changes, which are
-written when the turn's person is saved (:mod:`bot.nudge_outbox`).
+written when the turn's person is saved (:mod:`bot.nudges.outbox`).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import time as _time
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.content_loader import Content
+from bot.content.loader import Content
+from bot.conversation.parsers import WEEKDAYS
+from bot.conversation.people import case_by_id, person_key
 from bot.interfaces import Clock, Record
-from bot.nudge_book import ACTIVE_STATES, NudgeBook
-from bot.nudge_outbox import stage, staged
-from bot.parsers import WEEKDAYS
-from bot.people import case_by_id, person_key
+from bot.nudges.book import ACTIVE_STATES, NudgeBook
+from bot.nudges.outbox import stage, staged
 
 __all__ = ["MOOT_AFTER", "NudgePlanner", "key_of", "local_today", "nudge_key",
            "window_start_utc"]
@@ -87,7 +87,7 @@ def add_business_days(start: date, days: int) -> date:
 
 class NudgePlanner:
     """Plans, moves and cancels check-ins for a turn. Nothing is written here: each
-    change is staged on the person (:func:`bot.nudge_outbox.stage`) and written once
+    change is staged on the person (:func:`bot.nudges.outbox.stage`) and written once
     the person is saved, so a turn that is not saved leaves nothing behind.
 
     Every check-in has a key (case, contact, kind, occurrence): planning one whose key

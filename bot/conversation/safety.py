@@ -11,7 +11,7 @@ import fnmatch
 import logging
 import re
 
-from bot.content_loader import Content
+from bot.content.loader import Content
 from bot.interfaces import CorruptRecordError, Record, Store, StoreError
 
 __all__ = ["SafetyCheck", "count_referral", "referral_count"]

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.content_loader import Content
-from bot.context import build_context, format_day
+from bot.content.loader import Content
+from bot.conversation.context import build_context, format_day
+from bot.conversation.people import case_by_id, person_key
 from bot.interfaces import Clock, Record
 from bot.messages import Option, Reply
-from bot.nudge_plan import NudgePlanner, local_today, window_start_utc
-from bot.people import case_by_id, person_key
+from bot.nudges.plan import NudgePlanner, local_today, window_start_utc
 
 __all__ = ["NUDGE_PREFIX", "NudgeActions", "nudge_reply"]
 

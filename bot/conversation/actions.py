@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.content_loader import Content
-from bot.context import build_context, format_day
+from bot.content.loader import Content
+from bot.conversation.context import build_context, format_day
 from bot.interfaces import Clock, Record
-from bot.nudge_plan import NudgePlanner, local_today
+from bot.nudges.plan import NudgePlanner, local_today
 
 __all__ = ["ACTIONS", "ActionScope"]
 

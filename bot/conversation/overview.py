@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.content_loader import Content
-from bot.context import build_context, format_day
+from bot.content.loader import Content
+from bot.conversation.context import build_context, format_day
 from bot.interfaces import Clock, Record
 from bot.messages import ExportFile
 

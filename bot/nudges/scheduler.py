@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.dispatcher import DispatchReport, NudgeDispatcher
+from bot.nudges.dispatcher import DispatchReport, NudgeDispatcher
 
 __all__ = ["NudgeScheduler"]
 

@@ -1,6 +1,6 @@
 """Deliver due nudges once, inside each person's window, whatever crashes in between.
 
-The store is the truth (APScheduler only wakes us; see :mod:`bot.scheduler`). For each
+The store is the truth (APScheduler only wakes us; see :mod:`bot.nudges.scheduler`). For each
 due nudge: check the person (held, outside their hours, already nudged today), *claim*
 it (state ``claimed``, written), send it, then mark it ``sent``. A crash between claim
 and mark leaves a claimed nudge; the next dispatcher asks the platform whether the
@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.engine import Coach
+from bot.conversation.engine import Coach
+from bot.conversation.overview import is_held
+from bot.conversation.people import case_by_id
 from bot.interfaces import DeliveryError, NudgeSender, Record
 from bot.messages import Reply, UserRef
-from bot.metrics import NUDGES_FAILED, NUDGES_RETRYING, NUDGES_SENT
-from bot.nudge_messages import nudge_reply
-from bot.overview import is_held
-from bot.people import case_by_id
+from bot.nudges.messages import nudge_reply
+from bot.ops.metrics import NUDGES_FAILED, NUDGES_RETRYING, NUDGES_SENT
 
 __all__ = ["DispatchReport", "NudgeDispatcher"]
 
@@ -134,7 +134,7 @@ class NudgeDispatcher:
 
     def _recover_outboxes(self) -> None:
         """Write the check-ins of turns that were saved but crashed before writing them
-        (:mod:`bot.nudge_outbox`), so they are due in this very pass."""
+        (:mod:`bot.nudges.outbox`), so they are due in this very pass."""
         coach = self._coach
         coach.people.recover_outboxes(lambda key: coach.person_lock(UserRef.from_key(key)))
 

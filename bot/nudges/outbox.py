@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from bot.interfaces import Clock, Record, Store, StoreError
-from bot.nudge_book import ACTIVE_STATES, NudgeBook, due_key
+from bot.nudges.book import ACTIVE_STATES, NudgeBook, due_key
 
 __all__ = ["MARKERS", "OUTBOX", "NudgeOutbox", "stage", "staged", "without_outbox"]
 

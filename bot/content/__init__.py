@@ -1,0 +1,1 @@
+"""The coaching content: loading, validating and rendering the files in content/."""

@@ -1,0 +1,1 @@
+"""The conversation: one turn of coaching, the flows, the menus, the person's record."""

@@ -1,0 +1,1 @@
+"""Check-ins: planning them, the book that finds them by time, and dispatching them."""
