@@ -52,7 +52,7 @@ def sender(clock: ManualClock) -> RecordingSender:
 
 @pytest.fixture
 def dispatcher(coach: Coach, sender: RecordingSender) -> NudgeDispatcher:
-    return NudgeDispatcher(coach=coach, senders={"test": sender})
+    return NudgeDispatcher.using(coach, senders={"test": sender})
 
 
 def run_until(dispatcher: NudgeDispatcher, clock: ManualClock, until: datetime,
@@ -195,7 +195,7 @@ def test_restart_with_overdue_nudges_delivers_each_exactly_once(
         network_plan(conv, cadence="Regular")
     clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=UTC))  # down since Friday
     for _ in range(3):  # three "restarts"
-        asyncio.run(NudgeDispatcher(coach=coach, senders={"test": sender}).send_due())
+        asyncio.run(NudgeDispatcher.using(coach, senders={"test": sender}).send_due())
     assert sorted(user.user for _, user, _, _ in sender.sent) == [f"U{i}" for i in range(5)]
 
 
@@ -244,12 +244,12 @@ def test_a_crash_between_claim_and_mark_is_recovered_once(
         conv: Conversation, sender: RecordingSender, clock: ManualClock, coach: Coach) -> None:
     network_plan(conv)
     clock.set(datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
-    crashed = NudgeDispatcher(coach=coach, senders={"test": sender})
+    crashed = NudgeDispatcher.using(coach, senders={"test": sender})
     due = next(iter(coach.nudge_book.due(clock.now())))
     claimed = crashed._claim(due["id"], conv.user, DispatchReport())
     assert claimed is not None  # claimed, then the process "died" before sending
     clock.advance(minutes=1)
-    restarted = NudgeDispatcher(coach=coach, senders={"test": sender})
+    restarted = NudgeDispatcher.using(coach, senders={"test": sender})
     asyncio.run(restarted.send_due())
     assert sender.sent == []  # too fresh: another dispatcher might still be sending it
     clock.advance(minutes=5)
@@ -269,7 +269,7 @@ async def test_the_scheduler_wakes_the_dispatcher(
         conv: Conversation, sender: RecordingSender, clock: ManualClock, coach: Coach) -> None:
     network_plan(conv)
     clock.set(datetime(2026, 12, 4, 9, 0, tzinfo=UTC))
-    scheduler = NudgeScheduler(NudgeDispatcher(coach=coach, senders={"test": sender}),
+    scheduler = NudgeScheduler(NudgeDispatcher.using(coach, senders={"test": sender}),
                                every_seconds=3600)
     scheduler.start()
     try:
@@ -315,7 +315,7 @@ def test_nudges_list_shows_state_attempts_and_the_last_error(tmp_path, content) 
     sender = RecordingSender()
     sender.clock = coach.clock  # type: ignore[assignment]
     sender.fail_with = DeliveryError("dm_closed", retryable=True)
-    asyncio.run(NudgeDispatcher(coach=coach, senders={"test": sender}).send_due())
+    asyncio.run(NudgeDispatcher.using(coach, senders={"test": sender}).send_due())
     store.close()
     out = subprocess.run([sys.executable, "-m", "adapters.cli", "nudges", "list", "--user",
                           "test:T1:U1"], env={**os.environ, "NOTNOW_DB": str(tmp_path / "db")},

@@ -27,7 +27,7 @@ def _deliver_reminder(conv: Conversation, clock: ManualClock) -> RecordingSender
     sender = RecordingSender()
     sender.clock = clock
     clock.advance(days=4)  # Tuesday 10:00, inside the window, past the reminder's day
-    report = asyncio.run(NudgeDispatcher(coach=conv.coach, senders={"test": sender})
+    report = asyncio.run(NudgeDispatcher.using(conv.coach, senders={"test": sender})
                          .send_due())
     assert report.sent == 1, report
     return sender
@@ -84,7 +84,7 @@ def test_they_replied_is_recorded_from_the_outcome_menu(conv: Conversation,
     conv.pick("Light")
     sender = RecordingSender()
     sender.clock = clock
-    dispatcher = NudgeDispatcher(coach=conv.coach, senders={"test": sender})
+    dispatcher = NudgeDispatcher.using(conv.coach, senders={"test": sender})
     for _ in range(30):  # until the first check-in that offers "Something happened!"
         clock.advance(days=1)
         asyncio.run(dispatcher.send_due())

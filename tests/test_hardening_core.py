@@ -37,18 +37,19 @@ from bot.storage import MemoryStore, TinyDBStore
 from bot.storage.atomic_json import AtomicJSONStorage
 from tests.conversation import Conversation, log_rejection
 from tests.pg_server import PostgresServer, find_pg_bin
+from tests.store_wrappers import DelegatingStore
 
 SOMEONE = UserRef("test", "T1", "U1")
 STORAGE_ERROR = "Something went wrong saving"
 
 
-class SharedStore(Store):
+class SharedStore(DelegatingStore):
     """The store as a second bot process sees it: every call goes to the same backend,
     and ``after_read`` runs right after a record was read (``before_write`` right before
     one is written), which is where another process's change lands when two race."""
 
     def __init__(self, inner: Store) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.after_read: Callable[[str, str], None] | None = None
         self.before_write: Callable[[str, str], None] | None = None
 
@@ -62,25 +63,6 @@ class SharedStore(Store):
         if self.before_write is not None:
             self.before_write(namespace, key)
         self.inner.write(namespace, key, record)
-
-    def replace(self, namespace: str, key: str, record: Record, *,
-                expected: Record | None) -> bool:
-        return self.inner.replace(namespace, key, record, expected=expected)
-
-    def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Record]:
-        return self.inner.read_many(namespace, keys)
-
-    def delete(self, namespace: str, key: str) -> None:
-        self.inner.delete(namespace, key)
-
-    def kept_aside(self, namespace: str, key: str) -> list[str]:
-        return self.inner.kept_aside(namespace, key)
-
-    def keys(self, namespace: str) -> Iterator[str]:
-        return self.inner.keys(namespace)
-
-    def namespaces(self) -> list[str]:
-        return self.inner.namespaces()
 
 
 def once_after_reading(shared: SharedStore, namespace: str, key: str,
@@ -199,7 +181,7 @@ def test_a_postgres_restart_costs_no_turn_and_no_dispatch(
     for conv in people:  # the first three DMs after the restart
         conv.pick("Email")
         assert STORAGE_ERROR not in conv.text and "Subject:" in (conv.draft or "")
-    report = asyncio.run(NudgeDispatcher(coach=coach, senders={}).send_due())
+    report = asyncio.run(NudgeDispatcher.using(coach, senders={}).send_due())
     assert report.errors == []
     assert store.read("probe", "k") == {"v": 1}
     assert store.replace("probe", "k", {"v": 2}, expected={"v": 1})
@@ -365,9 +347,10 @@ def test_two_dispatchers_on_one_memory_store_send_each_nudge_once(
     clock.set(datetime(2026, 12, 1, 10, 0, tzinfo=UTC))  # a Tuesday, in the window
     shared = PairedReads(store)
     sent: list[str] = []
-    dispatchers = [NudgeDispatcher(coach=Coach(store=shared, content=content, clock=clock),
-                                   senders={"test": SentLog(sent)}) for _ in range(2)]
-    due = {n["id"] for n in dispatchers[0]._coach.nudge_book.due(clock.now())}
+    coaches = [Coach(store=shared, content=content, clock=clock) for _ in range(2)]
+    dispatchers = [NudgeDispatcher.using(coach, senders={"test": SentLog(sent)})
+                   for coach in coaches]
+    due = {n["id"] for n in coaches[0].nudge_book.due(clock.now())}
     assert len(due) >= 3
     threads = [threading.Thread(target=asyncio.run, args=(d.send_due(),)) for d in dispatchers]
     for thread in threads:

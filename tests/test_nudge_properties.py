@@ -113,7 +113,7 @@ class Person:
         self.coach = Coach(store=store, content=content, clock=clock)
         self.conv = Conversation(self.coach, SOMEONE)
         self.inbox = Inbox(clock)
-        self.dispatcher = NudgeDispatcher(coach=self.coach, senders={"test": self.inbox})
+        self.dispatcher = NudgeDispatcher.using(self.coach, senders={"test": self.inbox})
         self.forgotten = False
 
     def answer(self, index: int) -> None:

@@ -32,7 +32,7 @@ def inbox(clock: ManualClock) -> Inbox:
 
 @pytest.fixture
 def dispatcher(coach: Coach, inbox: Inbox) -> NudgeDispatcher:
-    return NudgeDispatcher(coach=coach, senders={"test": inbox})
+    return NudgeDispatcher.using(coach, senders={"test": inbox})
 
 
 def planned(conv: Conversation, *, sent: bool = True) -> None:
@@ -189,7 +189,7 @@ def test_done_pressed_while_the_check_in_went_out_stays_done(
         conv: Conversation, coach: Coach, clock: ManualClock) -> None:
     planned(conv)
     inbox = PressedWhileSending(clock, conv)
-    dispatcher = NudgeDispatcher(coach=coach, senders={"test": inbox})
+    dispatcher = NudgeDispatcher.using(coach, senders={"test": inbox})
     dispatch_until(dispatcher, clock, datetime(2026, 12, 15, tzinfo=UTC))
     assert inbox.titles().count("Connect with Dana Reyes") == 1, inbox.titles()
     connect = [n for n in coach.store.read_many(NUDGES, list(coach.store.keys(NUDGES))).values()

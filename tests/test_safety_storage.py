@@ -22,20 +22,21 @@ from bot.interfaces import Record, Store, StoreError
 from bot.messages import Reply, Text, UserRef
 from bot.storage import TinyDBStore
 from tests.conversation import Conversation
+from tests.store_wrappers import DelegatingStore
 
 CRISIS = "I want to die"
 HELPLINE = "findahelpline.com"
 REFERRALS = 16
 
 
-class WrappedStore(Store):
+class WrappedStore(DelegatingStore):
     """A real store behind a faulty disk: namespaces in ``broken`` fail every call with
     ``StoreError`` (``broken_reads=False`` lets reads through, so only saving fails), and
     reads of ``slow`` namespaces pause after reading, as a loaded disk would."""
 
     def __init__(self, inner: Store, *, broken: Sequence[str] = (), broken_reads: bool = True,
                  slow: Sequence[str] = (), pause: float = 0.0) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.broken = set(broken)
         self.broken_reads = broken_reads
         self.slow = set(slow)
@@ -70,8 +71,10 @@ class WrappedStore(Store):
         self._fail_if_broken(namespace)
         return self.inner.keys(namespace)
 
-    def namespaces(self) -> list[str]:
-        return self.inner.namespaces()
+    def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Record]:
+        if self.broken_reads:
+            self._fail_if_broken(namespace)
+        return self.inner.read_many(namespace, keys)
 
 
 def talk(store: Store, content: Content, clock: ManualClock) -> Conversation:

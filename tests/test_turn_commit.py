@@ -9,7 +9,7 @@ it, and stop the process at every single write of a planning turn.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -24,6 +24,7 @@ from bot.nudges.book import NUDGES
 from bot.nudges.dispatcher import NudgeDispatcher
 from tests.conversation import Conversation, log_rejection
 from tests.nudge_checks import Inbox, check_store, copy_store, pending_keys, snapshot
+from tests.store_wrappers import DelegatingStore
 
 SOMEONE = UserRef("test", "T1", "U1")
 REGULAR_PLAN = ["connect", "heard_back", "openings", "openings", "share", "share"]
@@ -33,12 +34,12 @@ class Crash(BaseException):
     """The process stopped: nothing in the code under test may catch this."""
 
 
-class StoppingStore(Store):
+class StoppingStore(DelegatingStore):
     """The store as a process sees it that stops (SIGKILL, power cut) after ``allowed``
     more writes: the next write, and everything after it, never happens."""
 
     def __init__(self, inner: Store, *, allowed: int | None = None) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.allowed = allowed
         self.writes = 0
         self.after_read: Callable[[str, str], None] | None = None
@@ -70,18 +71,6 @@ class StoppingStore(Store):
         self._write_point()
         self.inner.delete(namespace, key)
 
-    def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Record]:
-        return self.inner.read_many(namespace, keys)
-
-    def kept_aside(self, namespace: str, key: str) -> list[str]:
-        return self.inner.kept_aside(namespace, key)
-
-    def keys(self, namespace: str) -> Iterator[str]:
-        return self.inner.keys(namespace)
-
-    def namespaces(self) -> list[str]:
-        return self.inner.namespaces()
-
 
 def at_cadence_question(conv: Conversation) -> None:
     log_rejection(conv)
@@ -98,7 +87,7 @@ def recover(store: Store, content: Content, clock: ManualClock) -> Coach:
     """A fresh process: the dispatcher's pass, once right away, once past the grace a
     marker of a turn that may still be running gets."""
     coach = Coach(store=store, content=content, clock=clock)
-    dispatcher = NudgeDispatcher(coach=coach, senders={"test": Inbox(clock)})
+    dispatcher = NudgeDispatcher.using(coach, senders={"test": Inbox(clock)})
     asyncio.run(dispatcher.send_due())
     clock.advance(minutes=11)
     asyncio.run(dispatcher.send_due())
@@ -177,7 +166,7 @@ def connect_sent(conv: Conversation) -> None:
     clock = conv.coach.clock
     assert isinstance(clock, ManualClock)
     clock.set(datetime(2026, 11, 30, 9, 5, tzinfo=UTC))
-    asyncio.run(NudgeDispatcher(coach=conv.coach, senders={"test": Inbox(clock)}).send_due())
+    asyncio.run(NudgeDispatcher.using(conv.coach, senders={"test": Inbox(clock)}).send_due())
 
 
 def pick_regular(conv: Conversation) -> None:
@@ -239,7 +228,7 @@ def test_a_person_who_never_comes_back_still_gets_the_check_ins_a_crash_held_up(
     assert "connect" not in kinds(store)  # committed, not yet written
     coach = Coach(store=store, content=content, clock=clock)
     inbox = Inbox(clock)
-    dispatcher = NudgeDispatcher(coach=coach, senders={"test": inbox})
+    dispatcher = NudgeDispatcher.using(coach, senders={"test": inbox})
     clock.set(datetime(2026, 11, 30, 8, 30, tzinfo=UTC))  # the connect check-in's morning
     for _ in range(4):
         asyncio.run(dispatcher.send_due())

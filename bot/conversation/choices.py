@@ -32,7 +32,12 @@ from rapidfuzz.distance import Indel
 
 from bot.messages import Option, Reply
 
-__all__ = ["ChoiceMatcher", "Resolved", "bare_value", "menu_options", "menu_record", "normalise"]
+__all__ = [
+    "CASE_PREFIX", "FORGET_NO", "FORGET_YES", "MENU_PREFIX", "NUDGE_PREFIX", "SAFETY_CONFIRM",
+    "SAFETY_NOT_YET", "SAFETY_RESUME", "ChoiceMatcher", "Resolved", "bare_value", "case_value",
+    "flow_value", "menu_options", "menu_record", "menu_value", "normalise", "nudge_of",
+    "nudge_value",
+]
 
 _NOT_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
@@ -49,6 +54,45 @@ def bare_value(value: str) -> str:
     """The answer an option value stands for, without the question it belongs to:
     ``compose.feel=gutted`` → ``gutted``, ``nudge=n1:done`` → ``done``."""
     return value.rpartition("=")[2].rpartition(":")[2]
+
+
+# -- option values ------------------------------------------------------------------
+#
+# Every option the coach shows carries a value that says which question it answers, so a
+# click on an old button is recognised rather than misapplied. They are all made and
+# read here: ``<flow>.<step>=<value>`` for a flow's question, and one prefix for each
+# menu outside the flows.
+
+NUDGE_PREFIX = "nudge="
+CASE_PREFIX = "case="
+MENU_PREFIX = "menu="
+FORGET_YES = "forget=yes"
+FORGET_NO = "forget=no"
+SAFETY_RESUME = "safety=resume"
+SAFETY_CONFIRM = "safety=confirm"
+SAFETY_NOT_YET = "safety=not_yet"
+
+
+def flow_value(flow: str, step: str, value: str) -> str:
+    return f"{flow}.{step}={value}"
+
+
+def nudge_value(nudge_id: str, action: str) -> str:
+    return f"{NUDGE_PREFIX}{nudge_id}:{action}"
+
+
+def nudge_of(value: str) -> tuple[str, str]:
+    """``nudge=<id>:<action>`` → ``(id, action)``."""
+    nudge_id, _, action = value.removeprefix(NUDGE_PREFIX).partition(":")
+    return nudge_id, action
+
+
+def case_value(case_id: str) -> str:
+    return f"{CASE_PREFIX}{case_id}"
+
+
+def menu_value(command: str) -> str:
+    return f"{MENU_PREFIX}{command}"
 
 
 @dataclass(frozen=True, slots=True)

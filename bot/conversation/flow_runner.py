@@ -13,7 +13,7 @@ from typing import Any
 from bot.content.loader import Content
 from bot.content.schema import OptionSpec, StepSpec
 from bot.conversation.actions import ACTIONS, ActionScope
-from bot.conversation.choices import ChoiceMatcher, bare_value
+from bot.conversation.choices import ChoiceMatcher, bare_value, flow_value
 from bot.conversation.context import build_context
 from bot.conversation.parsers import parse_date, parse_timezone, parse_window
 from bot.conversation.people import active_case
@@ -21,13 +21,9 @@ from bot.interfaces import Clock, Record
 from bot.messages import Choice, Option, Reply, Text
 from bot.nudges.plan import NudgePlanner, local_today
 
-__all__ = ["FlowRunner", "choice_value"]
+__all__ = ["FlowRunner"]
 
 MAX_AUTO_STEPS = 50
-
-
-def choice_value(flow: str, step: str, value: str) -> str:
-    return f"{flow}.{step}={value}"
 
 
 class FlowRunner:
@@ -84,6 +80,20 @@ class FlowRunner:
         state = person["flow"]
         replies.append(Reply(text=intro, options=self._options(state["flow"], state["step"])))
 
+    def keep_place(self, person: Record, replies: list[Reply], message: str) -> None:
+        """Say why nothing moved, with the current question's buttons still at hand."""
+        flow = person.get("flow")
+        if flow is not None and flow.get("asked"):
+            self.reask(person, replies, message)
+        else:
+            replies.append(Reply(message))
+
+    def after_side_trip(self, person: Record, replies: list[Reply]) -> None:
+        """When a side trip (settings) ends, go back to where the person was."""
+        if person.get("flow") is None and person.get("return_to"):
+            person["flow"], person["return_to"] = person["return_to"], None
+            self.resume(person, replies)
+
     def resume(self, person: Record, replies: list[Reply]) -> None:
         """Ask the current question again in full (after a pause or a restart)."""
         state = person["flow"]
@@ -123,7 +133,7 @@ class FlowRunner:
         spec = self.current_step(person)
         texts = self._content
         if isinstance(event, Choice):
-            prefix = choice_value(state["flow"], state["step"], "")
+            prefix = flow_value(state["flow"], state["step"], "")
             if spec.ask != "choice" or not event.value.startswith(prefix):
                 self.reask(person, replies, texts.text("stale_choice"))
                 return
@@ -242,7 +252,7 @@ class FlowRunner:
 
     def _options(self, flow: str, step: str) -> tuple[Option, ...]:
         spec = self._content.step(flow, step)
-        return tuple(Option(value=choice_value(flow, step, o.value), label=o.label,
+        return tuple(Option(value=flow_value(flow, step, o.value), label=o.label,
                             style=o.style) for o in spec.options)
 
     @staticmethod

@@ -17,13 +17,16 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.conversation.engine import Coach
+from bot.content.loader import Content
+from bot.conversation.locks import PersonLocks
 from bot.conversation.overview import is_held
-from bot.conversation.people import case_by_id
-from bot.interfaces import DeliveryError, NudgeSender, Record
+from bot.conversation.people import PersonRepo, case_by_id
+from bot.interfaces import Clock, DeliveryError, NudgeSender, Record
 from bot.messages import Reply, UserRef
+from bot.nudges.book import NudgeBook
 from bot.nudges.messages import nudge_reply
 from bot.ops.metrics import NUDGES_FAILED, NUDGES_RETRYING, NUDGES_SENT
 
@@ -63,24 +66,56 @@ class _Claimed:
     in_doubt: bool
 
 
+class Services(Protocol):
+    """What dispatching needs from a running coach (``bot.conversation.engine.Coach``)."""
+
+    @property
+    def people(self) -> PersonRepo: ...
+    @property
+    def nudge_book(self) -> NudgeBook: ...
+    @property
+    def locks(self) -> PersonLocks: ...
+    @property
+    def content(self) -> Content: ...
+    @property
+    def clock(self) -> Clock: ...
+
+
 class NudgeDispatcher:
     """One pass at a time per process (the scheduler makes sure). Within a pass, up to
     ``concurrency`` people are served at once (a store's durable write and a platform
-    round trip are mostly waiting); each person's nudges go one after another."""
+    round trip are mostly waiting); each person's nudges go one after another.
 
-    def __init__(self, *, coach: Coach, senders: Mapping[str, NudgeSender],
+    It takes the services it uses, not the coach: the people, the nudge book, the
+    per-person locks that also order turns, the content and the clock."""
+
+    def __init__(self, *, people: PersonRepo, nudge_book: NudgeBook, locks: PersonLocks,
+                 content: Content, clock: Clock, senders: Mapping[str, NudgeSender],
                  claim_timeout: timedelta = timedelta(minutes=2), concurrency: int = 8) -> None:
-        self._coach = coach
+        self._people = people
+        self._book = nudge_book
+        self._locks = locks
+        self._content = content
+        self._clock = clock
         self._concurrency = concurrency
         self._senders = dict(senders)
         self._claim_timeout = claim_timeout
         self.instance = uuid.uuid4().hex[:12]
 
+    @classmethod
+    def using(cls, services: Services, *, senders: Mapping[str, NudgeSender],
+              **options: Any) -> NudgeDispatcher:
+        """A dispatcher on a coach's services (so turns and dispatch share one lock each
+        person, one nudge book and one clock)."""
+        return cls(people=services.people, nudge_book=services.nudge_book,
+                   locks=services.locks, content=services.content, clock=services.clock,
+                   senders=senders, **options)
+
     async def send_due(self, *, only_user: UserRef | None = None) -> DispatchReport:
         report = DispatchReport()
-        now = self._coach.clock.now()
+        now = self._clock.now()
         await asyncio.to_thread(self._recover_outboxes)
-        due = await asyncio.to_thread(self._coach.nudge_book.due, now)
+        due = await asyncio.to_thread(self._book.due, now)
         by_person: dict[str, list[str]] = {}
         for nudge in due:  # oldest first, so a person's oldest nudge wins their day
             if only_user is None or nudge["user"] == only_user.key:
@@ -135,26 +170,24 @@ class NudgeDispatcher:
     def _recover_outboxes(self) -> None:
         """Write the check-ins of turns that were saved but crashed before writing them
         (:mod:`bot.nudges.outbox`), so they are due in this very pass."""
-        coach = self._coach
-        coach.people.recover_outboxes(lambda key: coach.person_lock(UserRef.from_key(key)))
+        self._people.recover_outboxes(self._locks.of)
 
     def _claim(self, nudge_id: str, user: UserRef, report: DispatchReport) -> _Claimed | None:
-        coach = self._coach
-        now = coach.clock.now()
-        with coach.person_lock(user):
-            nudge = coach.nudge_book.get(nudge_id)
+        now = self._clock.now()
+        with self._locks.of(user.key):
+            nudge = self._book.get(nudge_id)
             if nudge is None or nudge["state"] not in ("planned", "claimed"):
                 return None
             original = copy.deepcopy(nudge)
             in_doubt = nudge["state"] == "claimed"
             if in_doubt and not self._claim_expired(nudge, now):
                 return None  # another dispatcher is sending it right now
-            person = coach.people.load(user)
+            person = self._people.load(user)
             case = case_by_id(person, nudge["case"]) if person else None
             orphan = person is not None and nudge_id not in person.get("nudge_ids", [])
             if person is None or case is None or case.get("nudges_stopped") or orphan:
                 nudge["state"] = "cancelled"
-                coach.nudge_book.save(nudge)
+                self._book.save(nudge)
                 report.cancelled += 1
                 return None
             if is_held(person, now):
@@ -167,14 +200,14 @@ class NudgeDispatcher:
                 return None
             nudge.update(state="claimed", claimed_at=now.isoformat(), claimed_by=self.instance,
                          attempts=nudge.get("attempts", 0) + 1)
-            if not coach.nudge_book.claim(nudge, expected=original):
+            if not self._book.claim(nudge, expected=original):
                 return None  # another dispatcher claimed it first
             day = local.date().isoformat()
-            reply = nudge_reply(person, nudge, content=coach.content, clock=coach.clock)
+            reply = nudge_reply(person, nudge, content=self._content, clock=self._clock)
             # The check-in becomes what the person is looking at: a typed "done" or
             # "show me the draft" answers it (one write with the day's count).
             menu = [[o.value, o.label] for o in reply.options]
-            coach.people.update(user, lambda p: p.update(last_nudge_day=day, menu=menu))
+            self._people.update(user, lambda p: p.update(last_nudge_day=day, menu=menu))
         return _Claimed(user=user, nudge=nudge, replies=[reply], in_doubt=in_doubt)
 
     def _claim_expired(self, nudge: Record, now: datetime) -> bool:
@@ -184,10 +217,9 @@ class NudgeDispatcher:
         return now - claimed_at >= self._claim_timeout
 
     def _finish(self, claimed: _Claimed, error: DeliveryError | None) -> str:
-        coach = self._coach
-        now = coach.clock.now()
-        with coach.person_lock(claimed.user):
-            nudge = coach.nudge_book.get(claimed.nudge["id"]) or claimed.nudge
+        now = self._clock.now()
+        with self._locks.of(claimed.user.key):
+            nudge = self._book.get(claimed.nudge["id"]) or claimed.nudge
             if nudge["state"] != "claimed" or nudge.get("claimed_by") != self.instance:
                 return str(nudge["state"])  # the person acted on it (done...) meanwhile
             if error is None:
@@ -198,14 +230,14 @@ class NudgeDispatcher:
                              last_error=error.reason, claimed_by=None)
             else:
                 nudge.update(state="failed", last_error=error.reason, failed_at=now.isoformat())
-            coach.nudge_book.save(nudge)
+            self._book.save(nudge)
             if error is not None:
                 self._give_the_day_back(claimed.user)
             return str(nudge["state"])
 
     def _give_the_day_back(self, user: UserRef) -> None:
         """A nudge that did not arrive should not use up the person's one nudge a day."""
-        self._coach.people.update(user, lambda p: p.update(last_nudge_day=None))
+        self._people.update(user, lambda p: p.update(last_nudge_day=None))
 
 
 def _inside_window(person: Record, local: datetime) -> bool:

@@ -10,15 +10,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.content.loader import Content
+from bot.conversation.choices import nudge_of, nudge_value
 from bot.conversation.context import build_context, format_day
 from bot.conversation.people import case_by_id, person_key
 from bot.interfaces import Clock, Record
 from bot.messages import Option, Reply
 from bot.nudges.plan import NudgePlanner, local_today, window_start_utc
 
-__all__ = ["NUDGE_PREFIX", "NudgeActions", "nudge_reply"]
-
-NUDGE_PREFIX = "nudge="
+__all__ = ["NudgeActions", "nudge_reply"]
 ACTIONABLE_STATES = frozenset({"sent", "claimed"})
 
 
@@ -33,7 +32,7 @@ def nudge_reply(person: Record, nudge: Record, *, content: Content, clock: Clock
              if spec.draft is not None else None)
     buttons = [*spec.extra_buttons, *content.nudges.standard_buttons]
     options = tuple(
-        Option(f"{NUDGE_PREFIX}{nudge['id']}:{name}", content.nudges.buttons[name],
+        Option(nudge_value(nudge["id"], name), content.nudges.buttons[name],
                "primary" if index == 0 else "default")
         for index, name in enumerate(dict.fromkeys(buttons))
     )
@@ -56,7 +55,7 @@ class NudgeActions:
     def press(self, person: Record, value: str) -> tuple[list[Reply], str | None]:
         """Apply a button. Returns replies, and a follow-up the engine runs itself
         (``continue``, ``show_draft``, ``feedback``) with the case id after a colon."""
-        nudge_id, _, action = value.removeprefix(NUDGE_PREFIX).partition(":")
+        nudge_id, action = nudge_of(value)
         nudge = self._planner.get(person, nudge_id)
         if nudge is None or nudge["user"] != person_key(person):
             return [Reply(self._content.text("stale_choice"))], None
@@ -69,7 +68,7 @@ class NudgeActions:
             return [Reply(self._record_outcome(person, case, nudge, action, context))], None
         if action == "outcome":
             return [Reply(self.answer("pick_outcome", context), options=tuple(
-                Option(f"{NUDGE_PREFIX}{nudge_id}:outcome_{key}", label)
+                Option(nudge_value(nudge_id, f"outcome_{key}"), label)
                 for key, label in self._content.nudges.outcomes.items()
             ))], None
         if case is None:

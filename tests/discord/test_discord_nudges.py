@@ -42,7 +42,7 @@ async def test_a_due_nudge_arrives_as_a_dm_with_working_buttons(
 
     async with rest_client(settings) as client:
         senders = {"discord": DiscordNudgeSender(client)}
-        dispatcher = NudgeDispatcher(coach=bot.coach, senders=senders)
+        dispatcher = NudgeDispatcher.using(bot.coach, senders=senders)
         report = await dispatcher.send_due()
         assert report.sent == 1
         # A dispatcher that crashed after sending resends; Discord's nonce makes it one message.
@@ -70,8 +70,8 @@ async def test_closed_dms_keep_the_nudge_waiting_with_a_reason(
     nudge_id = plan_a_due_reminder(bot.coach, bob.id)
     standin.dms_closed.add(bob.id)
     async with rest_client(settings) as client:
-        report = await NudgeDispatcher(
-            coach=bot.coach, senders={"discord": DiscordNudgeSender(client)}).send_due()
+        report = await NudgeDispatcher.using(
+            bot.coach, senders={"discord": DiscordNudgeSender(client)}).send_due()
     assert report.retrying == 1
     nudge = bot.coach.nudge_book.get(nudge_id)
     assert nudge is not None and nudge["state"] == "planned"

@@ -214,7 +214,7 @@ async def test_the_serving_dispatcher_uses_each_teams_installed_token(
     service = await start_slack(oauth_settings, coach, port=0, host="127.0.0.1")
     try:
         sender = SlackNudgeSender.for_app(service.app)
-        report = await NudgeDispatcher(coach=coach, senders={"slack": sender}).send_due()
+        report = await NudgeDispatcher.using(coach, senders={"slack": sender}).send_due()
     finally:
         await service.stop()
     assert report.sent == 1

@@ -53,7 +53,7 @@ async def test_a_due_nudge_arrives_with_metadata_and_working_buttons(
         service: object) -> None:
     nudge_id = plan_due_reminder(coach)
     sender = SlackNudgeSender(service.app.client)  # type: ignore[attr-defined]
-    report = await NudgeDispatcher(coach=coach, senders={"slack": sender}).send_due()
+    report = await NudgeDispatcher.using(coach, senders={"slack": sender}).send_due()
     assert report.sent == 1
     message = slack_api.last_message(dm_channel_id(TEAM, USER))
     assert message["metadata"] == {"event_type": NUDGE_EVENT,

@@ -30,7 +30,7 @@ async def test_a_check_in_answered_in_words(coach: Coach, person: Person,
                                             service: object) -> None:
     nudge_id = plan_due_reminder(coach)
     sender = SlackNudgeSender(service.app.client)  # type: ignore[attr-defined]
-    report = await NudgeDispatcher(coach=coach, senders={"slack": sender}).send_due()
+    report = await NudgeDispatcher.using(coach, senders={"slack": sender}).send_due()
     assert report.sent == 1
     assert (person.team, person.user) == (TEAM, USER)
     replies = await person.say("show me the draft")

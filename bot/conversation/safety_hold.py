@@ -1,0 +1,105 @@
+"""The safety hold: when someone may be in crisis, coaching stops and the helpline comes.
+
+Crisis language is looked for before anything else in every typed message. The hold
+stays until the person explicitly asks to continue *and* confirms they are safe; while
+it lasts, only their data commands run (see ``on_hold`` in :mod:`bot.conversation.commands`)
+and every check-in waits. The helpline reaches the person whatever storage does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bot.content.loader import Content
+from bot.conversation.choices import SAFETY_CONFIRM, SAFETY_NOT_YET, SAFETY_RESUME
+from bot.conversation.flow_runner import FlowRunner
+from bot.conversation.safety import SafetyCheck, count_referral
+from bot.interfaces import Clock, Record, Store
+from bot.messages import Choice, Command, Input, Option, Reply
+from bot.ops.metrics import SAFETY_REFERRALS
+
+__all__ = ["SafetyHold"]
+
+log = logging.getLogger(__name__)
+
+#: runs a data command (status, export, forget, help) as usual during the hold
+CommandRunner = Callable[[Record, Command, list[Reply]], bool]
+
+
+class SafetyHold:
+    def __init__(self, *, store: Store, content: Content, clock: Clock,
+                 flows: FlowRunner) -> None:
+        self._store = store
+        self._content = content
+        self._clock = clock
+        self._flows = flows
+        self._check = SafetyCheck(content)
+
+    def is_crisis(self, text: str) -> bool:
+        """Looks at a bounded prefix: a huge message is checked, not scanned forever."""
+        limit = self._content.coach.limits["max_message_length"]
+        return self._check.is_crisis(text[: limit * 4])
+
+    def enter(self, person: Record, replies: list[Reply]) -> None:
+        """Hold the coaching and give the helpline. The reply is built before anything
+        touches storage: a count that cannot be saved must never cost the resources."""
+        person["safety"] = {"since": self._clock.now().isoformat(), "stage": "hold"}
+        replies.append(self.reply(self._resources(person)))
+        self._count_referral()
+
+    def reply(self, resources: str) -> Reply:
+        return Reply(
+            self._content.render("safety:reply", {"resources": resources}),
+            options=(Option(SAFETY_RESUME, self._content.safety.labels["want_resume"]),),
+            tags=frozenset({"safety"}),
+        )
+
+    def default_reply(self) -> Reply:
+        """For someone whose record cannot be read: the default region's resources."""
+        return self.reply(self._check.resources_for(None))
+
+    def turn(self, person: Record, event: Input, replies: list[Reply], *,
+             run_command: CommandRunner, on_hold: Callable[[str], bool]) -> bool:
+        """While on hold, stay with the person; only an explicit two-step choice resumes."""
+        labels = self._content.safety.labels
+        state = person["safety"]
+        if isinstance(event, Command) and on_hold(event.name):
+            return run_command(person, event, replies)
+        wants_resume = (isinstance(event, Choice) and event.value == SAFETY_RESUME) or (
+            isinstance(event, Command) and event.name in ("start", "resume")
+        )
+        confirmed = isinstance(event, Choice) and event.value == SAFETY_CONFIRM
+        if confirmed and state["stage"] == "confirm":
+            person["safety"] = None
+            replies.append(Reply(self._content.render("safety:resumed", {})))
+            if person.get("flow") is not None:
+                self._flows.resume(person, replies)
+            return False
+        if wants_resume:
+            state["stage"] = "confirm"
+            replies.append(Reply(self._content.render("safety:confirm_resume", {}), options=(
+                Option(SAFETY_CONFIRM, labels["confirm_safe"], "primary"),
+                Option(SAFETY_NOT_YET, labels["not_yet"]),
+            )))
+            return False
+        state["stage"] = "hold"
+        replies.append(Reply(
+            self._content.render("safety:still_here", {"resources": self._resources(person)}),
+            options=(Option(SAFETY_RESUME, labels["want_resume"]),),
+            tags=frozenset({"safety"}),
+        ))
+        return False
+
+    def _resources(self, person: Record) -> str:
+        return self._check.resources_for(person["settings"].get("timezone"))
+
+    def _count_referral(self) -> None:
+        """Best effort: the count is for the people running the bot, the reply is for
+        the person. Whatever the store raises is logged (no words, no ids) and dropped."""
+        SAFETY_REFERRALS.inc()
+        try:
+            count_referral(self._store)
+        except Exception:
+            log.error("could not count a safety referral; the resources were sent",
+                      exc_info=True)

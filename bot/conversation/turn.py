@@ -1,0 +1,101 @@
+"""A turn as a transaction: load the person, decide, commit; nothing else.
+
+What the turn *says* is decided elsewhere (:class:`Decider`); this module only makes
+the decision stick or leaves no trace. Everything a turn changes (the person, the
+check-ins it plans or cancels, which travel in the person's record as an outbox) is
+committed by one compare-and-set save of the person. If another process saved the
+person since the turn read them, the turn runs again on what is there now, so two
+processes never overwrite each other; if the save or the decision fails, nothing the
+turn decided was written.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Protocol
+
+from bot.content.loader import Content
+from bot.conversation.locks import PersonLocks
+from bot.conversation.people import PersonRepo
+from bot.interfaces import CorruptRecordError, Record, StoreError
+from bot.messages import Input, Reply, UserRef
+from bot.ops.metrics import TURN_SECONDS, TURNS
+
+__all__ = ["Decider", "TurnTransaction"]
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 3
+
+
+class Decider(Protocol):
+    """The part of the coach that decides what a turn does, given the person's record."""
+
+    def decide(self, user: UserRef, person: Record, event: Input,
+               replies: list[Reply]) -> bool:
+        """Change ``person`` and add to ``replies``; ``True`` if the person was deleted."""
+        ...
+
+    def despite_storage(self, event: Input, replies: list[Reply]) -> list[Reply]:
+        """What to say when storage ended the turn (never less than the helpline)."""
+        ...
+
+    def apology(self, loaded: Record | None) -> list[Reply]:
+        """What to say when deciding failed: sorry, and the question they were at."""
+        ...
+
+
+class TurnTransaction:
+    """Runs turns; thread-safe: one person's turns in order, different people in parallel."""
+
+    def __init__(self, *, people: PersonRepo, content: Content, locks: PersonLocks,
+                 decider: Decider) -> None:
+        self._people = people
+        self._content = content
+        self._locks = locks
+        self._decider = decider
+
+    def run(self, user: UserRef, event: Input) -> list[Reply]:
+        """One turn. Never raises for bad input; storage failures become a polite reply."""
+        started = time.perf_counter()
+        try:
+            with self._locks.of(user.key):
+                return self._attempts(user, event)
+        finally:
+            TURNS.labels(user.platform).inc()
+            TURN_SECONDS.labels(user.platform).observe(time.perf_counter() - started)
+
+    def _attempts(self, user: UserRef, event: Input) -> list[Reply]:
+        decider = self._decider
+        replies: list[Reply] = []
+        for _ in range(ATTEMPTS):
+            replies = []
+            try:
+                loaded = self._people.load(user)
+            except CorruptRecordError as exc:
+                log.error("person record unreadable for %s, kept at %s", user.key, exc.kept_at)
+                replies.append(Reply(self._content.text("corrupt_record")))
+                loaded = None
+            except StoreError:
+                log.exception("could not read %s", user.key)
+                return decider.despite_storage(event, replies)
+            person = (self._people.begin(loaded) if loaded is not None
+                      else self._people.fresh(user))
+            try:
+                if decider.decide(user, person, event, replies):
+                    return replies  # forgotten: nothing left to save
+            except StoreError:
+                log.exception("storage failed during a turn for %s", user.key)
+                return decider.despite_storage(event, replies)
+            except Exception:  # a bug must cost one answer, never the conversation
+                log.exception("turn failed for %s; nothing was saved", user.key)
+                return decider.apology(loaded)
+            try:
+                if self._people.save(user, person, expected=loaded):
+                    return replies
+            except StoreError:
+                log.exception("could not save %s", user.key)
+                return decider.despite_storage(event, replies)
+            log.info("turn for %s raced another process; running it again", user.key)
+        return decider.despite_storage(event, replies)

@@ -1,0 +1,44 @@
+"""A real store seen through a fault, a race or a crash: the base the tests' wrappers share.
+
+:class:`DelegatingStore` passes every call to ``inner``; a wrapper overrides only the
+calls it intercepts. ``add`` is left to :class:`~bot.interfaces.Store`'s default, which
+goes through ``replace``, so a wrapper that intercepts ``replace`` sees every creation too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from bot.interfaces import Record, Store
+
+__all__ = ["DelegatingStore"]
+
+
+class DelegatingStore(Store):
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+
+    def read(self, namespace: str, key: str) -> Record | None:
+        return self.inner.read(namespace, key)
+
+    def write(self, namespace: str, key: str, record: Record) -> None:
+        self.inner.write(namespace, key, record)
+
+    def replace(self, namespace: str, key: str, record: Record, *,
+                expected: Record | None) -> bool:
+        return self.inner.replace(namespace, key, record, expected=expected)
+
+    def delete(self, namespace: str, key: str) -> None:
+        self.inner.delete(namespace, key)
+
+    def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Record]:
+        return self.inner.read_many(namespace, keys)
+
+    def kept_aside(self, namespace: str, key: str) -> list[str]:
+        return self.inner.kept_aside(namespace, key)
+
+    def keys(self, namespace: str) -> Iterator[str]:
+        return self.inner.keys(namespace)
+
+    def namespaces(self) -> list[str]:
+        return self.inner.namespaces()
