@@ -161,7 +161,7 @@ async def dispatch(kind: str, store: Store, client: AsyncWebClient, count: int,
     scan = time.perf_counter() - started
     if due != count:
         raise RuntimeError(f"{kind}: {due} nudges due, expected {count}")
-    dispatcher = NudgeDispatcher(coach=coach, senders={"slack": SlackNudgeSender(client)})
+    dispatcher = NudgeDispatcher.using(coach, senders={"slack": SlackNudgeSender(client)})
     before = await stats(client)
     started = time.perf_counter()
     report = await dispatcher.send_due()

@@ -15,4 +15,4 @@ __all__ = ["nudge_dispatcher"]
 
 def nudge_dispatcher(coach: Coach, senders: Mapping[str, NudgeSender]) -> NudgeDispatcher:
     """A dispatcher sending through ``senders`` (keyed by ``UserRef.platform``)."""
-    return NudgeDispatcher(coach=coach, senders=senders)
+    return NudgeDispatcher.using(coach, senders=senders)
