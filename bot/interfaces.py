@@ -8,7 +8,7 @@ backend, so a new backend only has to move JSON documents by key.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -26,6 +26,8 @@ __all__ = [
 ]
 
 Record = dict[str, Any]
+#: what a store accepts to write: any JSON object, a typed record (bot.records) included
+JsonObject = Mapping[str, Any]
 
 
 class StoreError(Exception):
@@ -58,7 +60,7 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def write(self, namespace: str, key: str, record: Record) -> None:
+    def write(self, namespace: str, key: str, record: JsonObject) -> None:
         """Create or replace a record.
 
         :raises StoreError: the write could not be made durable.
@@ -76,12 +78,12 @@ class Store(ABC):
         keeps any returns none."""
         return []
 
-    def add(self, namespace: str, key: str, record: Record) -> bool:
+    def add(self, namespace: str, key: str, record: JsonObject) -> bool:
         """Create a record only if the key is free; ``True`` if this call created it."""
         return self.replace(namespace, key, record, expected=None)
 
-    def replace(self, namespace: str, key: str, record: Record, *,
-                expected: Record | None) -> bool:
+    def replace(self, namespace: str, key: str, record: JsonObject, *,
+                expected: JsonObject | None) -> bool:
         """Write only if the stored record still equals ``expected`` (``None``: absent).
 
         This is how two processes sharing a backend avoid overwriting each other (a nudge

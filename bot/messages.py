@@ -85,7 +85,6 @@ class ExportFile:
 
     filename: str
     content: str
-    mime_type: str = "application/json"
 
 
 @dataclass(frozen=True, slots=True)

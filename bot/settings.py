@@ -59,11 +59,3 @@ class Settings(BaseSettings):
     discord_gateway_url: str | None = Field(
         default=None, validation_alias=_env("DISCORD_GATEWAY_URL")
     )
-
-    @property
-    def slack_configured(self) -> bool:
-        return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
-
-    @property
-    def discord_configured(self) -> bool:
-        return bool(self.discord_token)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from bot.conversation.context import build_context
+from bot.records import CaseRecord, PersonRecord
 
 __all__ = ["sample_context"]
 
@@ -27,7 +28,7 @@ def sample_context(*, window: dict[str, Any], upset_moods: Sequence[str]) -> dic
     }
     item = {"when": "Mon 30 Nov, 09:00", "title": "Connect"}
     return build_context(
-        person, case, now=NOW, upset_moods=list(upset_moods),
+        cast(PersonRecord, person), cast(CaseRecord, case), now=NOW, upset_moods=list(upset_moods),
         upcoming=[item], cases=[case],
         contacts=[{"name": "Dana Reyes", "role": "recruiter", "company": "Acme",
                    "last_touch": "Mon 30 Nov, 09:00"}],

@@ -13,8 +13,9 @@ from typing import Any
 
 from bot.content.loader import Content
 from bot.conversation.context import build_context, format_day
-from bot.interfaces import Clock, Record
+from bot.interfaces import Clock
 from bot.nudges.plan import NudgePlanner, local_today
+from bot.records import CaseRecord, PersonRecord
 
 __all__ = ["ACTIONS", "ActionScope"]
 
@@ -26,8 +27,8 @@ VARIANT_NAMES = {"": "", "_short": " (shorter)", "_formal": " (more formal)"}
 class ActionScope:
     """What an action may touch: the person, their current case, and planning."""
 
-    person: Record
-    case: Record
+    person: PersonRecord
+    case: CaseRecord
     content: Content
     clock: Clock
     planner: NudgePlanner

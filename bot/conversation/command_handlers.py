@@ -16,13 +16,14 @@ from bot.conversation.menus import Menus
 from bot.conversation.overview import overview_text
 from bot.conversation.people import active_case
 from bot.conversation.personal_data import PersonalData
-from bot.interfaces import Clock, Record
+from bot.interfaces import Clock
 from bot.messages import Command, Reply, UserRef
 from bot.nudges.book import NudgeBook
+from bot.records import PersonRecord
 
 __all__ = ["CommandHandlers"]
 
-Handler = Callable[[UserRef, Record, str, list[Reply]], None]
+Handler = Callable[[UserRef, PersonRecord, str, list[Reply]], None]
 
 
 class CommandHandlers:
@@ -41,7 +42,7 @@ class CommandHandlers:
                 raise TypeError(f"command {spec.name!r} has no handler")
             self._handlers[spec.name] = handler
 
-    def run(self, user: UserRef, person: Record, command: Command,
+    def run(self, user: UserRef, person: PersonRecord, command: Command,
             replies: list[Reply]) -> bool:
         """Run ``command``; ``True`` if the person's data was deleted (never, today:
         ``forget`` only asks to confirm)."""
@@ -62,34 +63,34 @@ class CommandHandlers:
 
     # -- one method per command ---------------------------------------------------------
 
-    def _start(self, user: UserRef, person: Record, arg: str, replies: list[Reply]) -> None:
+    def _start(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         if person.get("flow") is None:
             self._menus.start(person, replies)
         else:
             replies.append(self._text("welcome_back"))
             self._flows.resume(person, replies)
 
-    def _new(self, user: UserRef, person: Record, arg: str, replies: list[Reply]) -> None:
+    def _new(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         self._menus.park_current(person)
         replies.append(self._text("new_case"))
         self._menus.new_case(person, replies)
 
-    def _status(self, user: UserRef, person: Record, arg: str, replies: list[Reply]) -> None:
+    def _status(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         replies.append(Reply(overview_text(person, self._book.of_person(person),
                                            content=self._content, clock=self._clock)))
 
-    def _feedback(self, user: UserRef, person: Record, arg: str,
+    def _feedback(self, user: UserRef, person: PersonRecord, arg: str,
                   replies: list[Reply]) -> None:
         self._menus.feedback(person, replies)
 
-    def _settings(self, user: UserRef, person: Record, arg: str,
+    def _settings(self, user: UserRef, person: PersonRecord, arg: str,
                   replies: list[Reply]) -> None:
         flow = person.get("flow")
         if flow is not None and flow["flow"] != "settings":
             person["return_to"] = flow
         self._flows.start_flow(person, "settings", None, None, replies)
 
-    def _pause(self, user: UserRef, person: Record, arg: str, replies: list[Reply]) -> None:
+    def _pause(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         days = int(arg) if arg.isdigit() else (7 if not arg else 0)
         if not 1 <= days <= 365:
             replies.append(self._text("pause_bad"))
@@ -98,19 +99,19 @@ class CommandHandlers:
         person["paused_until"] = until.isoformat()
         replies.append(self._text("paused", until=until.date().isoformat()))
 
-    def _resume(self, user: UserRef, person: Record, arg: str, replies: list[Reply]) -> None:
+    def _resume(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         person["paused_until"] = None
         replies.append(self._text("resumed"))
         if person.get("flow") is not None:
             self._flows.resume(person, replies)
 
-    def _back(self, user: UserRef, person: Record, arg: str, replies: list[Reply]) -> None:
+    def _back(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         if person.get("flow") is None:
             replies.append(self._text("nothing_to_resume"))
         elif not self._flows.back(person, replies):
             self._flows.keep_place(person, replies, self._content.text("cannot_go_back"))
 
-    def _skip(self, user: UserRef, person: Record, arg: str, replies: list[Reply]) -> None:
+    def _skip(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         flow = person.get("flow")
         if flow is None:
             replies.append(self._text("nothing_to_resume"))
@@ -120,7 +121,7 @@ class CommandHandlers:
             self._flows.reask(person, replies, self._content.text("cannot_skip"))
         self._flows.after_side_trip(person, replies)
 
-    def _restart(self, user: UserRef, person: Record, arg: str, replies: list[Reply]) -> None:
+    def _restart(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         case = active_case(person)
         if case is not None:
             person["cases"].remove(case)
@@ -128,17 +129,17 @@ class CommandHandlers:
         replies.append(self._text("restarted"))
         self._menus.new_case(person, replies)
 
-    def _stop(self, user: UserRef, person: Record, arg: str, replies: list[Reply]) -> None:
+    def _stop(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         self._menus.park_current(person)
         person["flow"] = person["return_to"] = None
         replies.append(self._text("stopped"))
 
-    def _export(self, user: UserRef, person: Record, arg: str, replies: list[Reply]) -> None:
+    def _export(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         replies.append(Reply(self._content.text("export_ready"),
                              file=self._data.export(user, person)))
 
-    def _forget(self, user: UserRef, person: Record, arg: str, replies: list[Reply]) -> None:
+    def _forget(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         self._menus.confirm_forget(person, replies)
 
-    def _help(self, user: UserRef, person: Record, arg: str, replies: list[Reply]) -> None:
+    def _help(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         replies.append(Reply(self.help_text()))

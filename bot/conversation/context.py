@@ -8,10 +8,10 @@ the same shape of sample data.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from bot.interfaces import Record
+from bot.records import CaseRecord, PersonRecord
 
 __all__ = ["build_context", "format_day"]
 
@@ -20,7 +20,7 @@ DAY_LABELS = {
     ("mon", "tue", "wed", "thu", "fri", "sat", "sun"): "every day",
 }
 
-EMPTY_CASE: Record = {
+EMPTY_CASE: dict[str, Any] = {
     "id": "", "company": "", "role": "", "stage": "", "date": "", "contact": "",
     "contact_role": "", "reason": "", "channel": "email", "variant": "", "feedback": "",
     "improvements": [], "cadence": None, "mood": None, "sent_at": None,
@@ -34,12 +34,12 @@ def format_day(when: datetime, zone: str) -> str:
 
 
 def build_context(
-    person: Record, case: Record | None, *, now: datetime, upset_moods: list[str],
+    person: PersonRecord, case: CaseRecord | None, *, now: datetime, upset_moods: list[str],
     **extra: Any,
 ) -> dict[str, Any]:
     settings = person["settings"]
     window = settings["window"]
-    current = {**EMPTY_CASE, **(case or {})}
+    current: dict[str, Any] = {**EMPTY_CASE, **cast("dict[str, Any]", case or {})}
     contact = (current.get("contact") or "").strip()
     first = contact.split()[0] if contact else ""
     days = tuple(window["days"])

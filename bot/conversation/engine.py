@@ -33,11 +33,12 @@ from bot.conversation.people import PersonRepo
 from bot.conversation.personal_data import PersonalData
 from bot.conversation.safety_hold import SafetyHold
 from bot.conversation.turn import TurnTransaction
-from bot.interfaces import Clock, CorruptRecordError, Record, Store
+from bot.interfaces import Clock, CorruptRecordError, Store
 from bot.messages import Choice, Command, Input, Reply, Text, UserRef
 from bot.nudges.book import NudgeBook
 from bot.nudges.messages import NudgeActions
 from bot.nudges.plan import NudgePlanner
+from bot.records import PersonRecord
 
 __all__ = ["Coach", "clean_text"]
 
@@ -108,9 +109,9 @@ class Coach:
         if zone is None:
             return
 
-        def adopt(person: Record) -> None:
+        def adopt(person: PersonRecord) -> None:
             if person["settings"].get("timezone_source") != "user":
-                person["settings"].update(timezone=zone, timezone_source="platform")
+                person["settings"].update({"timezone": zone, "timezone_source": "platform"})
 
         self._adopt_profile(user, adopt)
 
@@ -120,9 +121,9 @@ class Coach:
         clean = clean_text(name or "").strip()[:80]
         if not clean:
             return
-        self._adopt_profile(user, lambda person: person.update(display_name=clean))
+        self._adopt_profile(user, lambda person: person.update({"display_name": clean}))
 
-    def _adopt_profile(self, user: UserRef, adopt: Callable[[Record], None]) -> None:
+    def _adopt_profile(self, user: UserRef, adopt: Callable[[PersonRecord], None]) -> None:
         with self.person_lock(user):
             try:
                 if self.people.update(user, adopt) is None:  # someone new: start their record
@@ -134,7 +135,7 @@ class Coach:
 
     # -- the decision (TurnTransaction's Decider) -------------------------------------
 
-    def decide(self, user: UserRef, person: Record, event: Input,
+    def decide(self, user: UserRef, person: PersonRecord, event: Input,
                replies: list[Reply]) -> bool:
         """Returns True when the person's data was deleted (nothing left to save).
 
@@ -145,7 +146,7 @@ class Coach:
             person["menu"] = menu_record(replies, flow_prefixes=self._flow_prefixes)
         return forgotten
 
-    def _route(self, user: UserRef, person: Record, event: Input,
+    def _route(self, user: UserRef, person: PersonRecord, event: Input,
                replies: list[Reply]) -> bool:
         if isinstance(event, Text):
             text = clean_text(event.text)
@@ -175,9 +176,10 @@ class Coach:
             return self.menus.choose(user, person, event, replies)
         if person.get("pending"):
             person["pending"] = None
-        if person.get("flow") is None:
+        flow = person.get("flow")
+        if flow is None:
             self.menus.start(person, replies)
-        elif not person["flow"].get("asked"):
+        elif not flow.get("asked"):
             self.flows.resume(person, replies)
         else:
             self.flows.answer(person, event, replies)
@@ -193,7 +195,7 @@ class Coach:
             kept = [self.safety.default_reply()]
         return kept or [Reply(self.content.text("storage_error"))]
 
-    def apology(self, loaded: Record | None) -> list[Reply]:
+    def apology(self, loaded: PersonRecord | None) -> list[Reply]:
         """Say sorry, with the question the person was at (as saved) still answerable."""
         replies: list[Reply] = []
         message = self.content.text("internal_error")

@@ -8,7 +8,7 @@ persisted after every turn by the engine, so a restart resumes at the same quest
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from bot.content.loader import Content
 from bot.content.schema import OptionSpec, StepSpec
@@ -17,9 +17,10 @@ from bot.conversation.choices import ChoiceMatcher, bare_value, flow_value
 from bot.conversation.context import build_context
 from bot.conversation.parsers import parse_date, parse_timezone, parse_window
 from bot.conversation.people import active_case
-from bot.interfaces import Clock, Record
+from bot.interfaces import Clock
 from bot.messages import Choice, Option, Reply, Text
 from bot.nudges.plan import NudgePlanner, local_today
+from bot.records import CaseRecord, FlowState, PersonRecord
 
 __all__ = ["FlowRunner"]
 
@@ -35,11 +36,11 @@ class FlowRunner:
 
     # -- moving between steps -------------------------------------------------------
 
-    def start(self, person: Record, case: Record, replies: list[Reply]) -> None:
+    def start(self, person: PersonRecord, case: CaseRecord, replies: list[Reply]) -> None:
         """A new case starts at step 1."""
         self.start_flow(person, "compose", None, case["id"], replies)
 
-    def start_flow(self, person: Record, flow_name: str, step: str | None,
+    def start_flow(self, person: PersonRecord, flow_name: str, step: str | None,
                    case_id: str | None, replies: list[Reply]) -> None:
         flow = self._content.flows[flow_name]
         target = step or flow.start
@@ -47,12 +48,12 @@ class FlowRunner:
                           "asked": False, "history": []}
         self.enter(person, flow_name, target, replies)
 
-    def enter(self, person: Record, flow: str, step: str, replies: list[Reply]) -> None:
+    def enter(self, person: PersonRecord, flow: str, step: str, replies: list[Reply]) -> None:
         """Run steps from ``flow.step`` until one asks a question, pauses, or the flow ends."""
-        state = person["flow"]
+        state = _state(person)
         for _ in range(MAX_AUTO_STEPS):
             spec = self._content.step(flow, step)
-            state.update(flow=flow, step=step, asked=False)
+            state.update({"flow": flow, "step": step, "asked": False})
             case = active_case(person)
             condition = self._content.conditions.get(f"{flow}.{step}")
             if condition is not None and condition(**self._context(person, case)):
@@ -67,7 +68,7 @@ class FlowRunner:
                 target = spec.next
                 if spec.pause:
                     flow, step = self._resolve(flow, target)
-                    state.update(flow=flow, step=step, asked=False)
+                    state.update({"flow": flow, "step": step, "asked": False})
                     return
             if target is None or target == "end":
                 person["flow"] = None
@@ -75,12 +76,12 @@ class FlowRunner:
             flow, step = self._resolve(flow, target)
         raise RuntimeError(f"flow loops without asking anything near {flow}.{step}")
 
-    def reask(self, person: Record, replies: list[Reply], intro: str) -> None:
+    def reask(self, person: PersonRecord, replies: list[Reply], intro: str) -> None:
         """Show the current question's options again under a short explanation."""
-        state = person["flow"]
+        state = _state(person)
         replies.append(Reply(text=intro, options=self._options(state["flow"], state["step"])))
 
-    def keep_place(self, person: Record, replies: list[Reply], message: str) -> None:
+    def keep_place(self, person: PersonRecord, replies: list[Reply], message: str) -> None:
         """Say why nothing moved, with the current question's buttons still at hand."""
         flow = person.get("flow")
         if flow is not None and flow.get("asked"):
@@ -88,27 +89,27 @@ class FlowRunner:
         else:
             replies.append(Reply(message))
 
-    def after_side_trip(self, person: Record, replies: list[Reply]) -> None:
+    def after_side_trip(self, person: PersonRecord, replies: list[Reply]) -> None:
         """When a side trip (settings) ends, go back to where the person was."""
         if person.get("flow") is None and person.get("return_to"):
             person["flow"], person["return_to"] = person["return_to"], None
             self.resume(person, replies)
 
-    def resume(self, person: Record, replies: list[Reply]) -> None:
+    def resume(self, person: PersonRecord, replies: list[Reply]) -> None:
         """Ask the current question again in full (after a pause or a restart)."""
-        state = person["flow"]
+        state = _state(person)
         self.enter(person, state["flow"], state["step"], replies)
 
-    def back(self, person: Record, replies: list[Reply]) -> bool:
-        state = person["flow"]
+    def back(self, person: PersonRecord, replies: list[Reply]) -> bool:
+        state = _state(person)
         if not state["history"]:
             return False
         flow, step = state["history"].pop()
         self.enter(person, flow, step, replies)
         return True
 
-    def _advance(self, person: Record, target: str | None, replies: list[Reply]) -> None:
-        state = person["flow"]
+    def _advance(self, person: PersonRecord, target: str | None, replies: list[Reply]) -> None:
+        state = _state(person)
         state["history"].append([state["flow"], state["step"]])
         del state["history"][:-30]
         if target is None or target == "end":
@@ -124,12 +125,12 @@ class FlowRunner:
 
     # -- answering ------------------------------------------------------------------
 
-    def current_step(self, person: Record) -> StepSpec:
-        state = person["flow"]
+    def current_step(self, person: PersonRecord) -> StepSpec:
+        state = _state(person)
         return self._content.step(state["flow"], state["step"])
 
-    def answer(self, person: Record, event: Text | Choice, replies: list[Reply]) -> None:
-        state = person["flow"]
+    def answer(self, person: PersonRecord, event: Text | Choice, replies: list[Reply]) -> None:
+        state = _state(person)
         spec = self.current_step(person)
         texts = self._content
         if isinstance(event, Choice):
@@ -165,7 +166,7 @@ class FlowRunner:
             return
         self._answer_text(person, spec, text, replies)
 
-    def skip(self, person: Record, replies: list[Reply]) -> bool:
+    def skip(self, person: PersonRecord, replies: list[Reply]) -> bool:
         spec = self.current_step(person)
         if not spec.skippable:
             return False
@@ -174,7 +175,7 @@ class FlowRunner:
         self._advance(person, spec.next, replies)
         return True
 
-    def _answer_text(self, person: Record, spec: StepSpec, text: str,
+    def _answer_text(self, person: PersonRecord, spec: StepSpec, text: str,
                      replies: list[Reply], *, then: str | None = None) -> None:
         if len(text) > spec.max_length:
             replies.append(Reply(self._content.text("field_too_long", limit=spec.max_length,
@@ -191,7 +192,7 @@ class FlowRunner:
         self._save(person, spec, value)
         self._advance(person, then or spec.next, replies)
 
-    def _parse(self, person: Record, spec: StepSpec, text: str) -> Any:
+    def _parse(self, person: PersonRecord, spec: StepSpec, text: str) -> Any:
         if spec.parse == "date":
             day = parse_date(text, today=local_today(person, self._clock))
             return day.isoformat() if day else None
@@ -202,59 +203,94 @@ class FlowRunner:
             return window.as_dict() if window else None
         return text
 
-    def _choose(self, person: Record, spec: StepSpec, option: OptionSpec,
+    def _choose(self, person: PersonRecord, spec: StepSpec, option: OptionSpec,
                 replies: list[Reply]) -> None:
         self._save(person, spec, option.value)
         self._advance(person, option.next or spec.next, replies)
 
-    def _save(self, person: Record, spec: StepSpec, value: Any) -> None:
+    def _save(self, person: PersonRecord, spec: StepSpec, value: Any) -> None:
         target = spec.save or spec.append
         if target is None:
             return
         scope, _, name = target.partition(".")
+        # content names the field (``save: case.company``), so it is a runtime key
         if scope == "settings":
-            person["settings"][name] = value
+            settings = cast("dict[str, Any]", person["settings"])
+            settings[name] = value
             if name == "timezone":
-                person["settings"]["timezone_source"] = "user"
+                settings["timezone_source"] = "user"
             return
         case = active_case(person)
         if case is None:
             return
+        fields = cast("dict[str, Any]", case)
         if spec.append:
             if value:
-                case.setdefault(name, []).append(value)
+                fields.setdefault(name, []).append(value)
         else:
-            case[name] = value
+            fields[name] = value
 
     # -- rendering ------------------------------------------------------------------
 
-    def _context(self, person: Record, case: Record | None, **extra: Any) -> dict[str, Any]:
-        return build_context(person, case, now=self._clock.now(),
-                             upset_moods=self._content.coach.upset_moods, **extra)
+    def _context(self, person: PersonRecord, case: CaseRecord | None,
+                 **extra: Any) -> dict[str, Any]:
+        return build_context(
+            person,
+            case,
+            now=self._clock.now(),
+            upset_moods=self._content.coach.upset_moods,
+            **extra,
+        )
 
-    def _run_action(self, person: Record, case: Record | None,
-                    spec: StepSpec) -> ActionScope | None:
+    def _run_action(
+        self, person: PersonRecord, case: CaseRecord | None, spec: StepSpec
+    ) -> ActionScope | None:
         if spec.action is None or case is None:
             return None
-        scope = ActionScope(person=person, case=case, content=self._content,
-                            clock=self._clock, planner=self._planner)
+        scope = ActionScope(
+            person=person,
+            case=case,
+            content=self._content,
+            clock=self._clock,
+            planner=self._planner,
+        )
         ACTIONS[spec.action](scope)
         return scope
 
-    def _say(self, person: Record, case: Record | None, flow: str, step: str,
-             spec: StepSpec, scope: ActionScope | None) -> Reply:
+    def _say(
+        self,
+        person: PersonRecord,
+        case: CaseRecord | None,
+        flow: str,
+        step: str,
+        spec: StepSpec,
+        scope: ActionScope | None,
+    ) -> Reply:
         variables = scope.variables if scope else {}
         text = self._content.render(f"{flow}.{step}", self._context(person, case, **variables))
         options = self._options(flow, step) if spec.ask == "choice" else ()
         extras = scope.reply_extras if scope else {}
-        return Reply(text=text, options=options, draft=extras.get("draft"),
-                     draft_title=extras.get("draft_title"))
+        return Reply(
+            text=text,
+            options=options,
+            draft=extras.get("draft"),
+            draft_title=extras.get("draft_title"),
+        )
 
     def _options(self, flow: str, step: str) -> tuple[Option, ...]:
         spec = self._content.step(flow, step)
-        return tuple(Option(value=flow_value(flow, step, o.value), label=o.label,
-                            style=o.style) for o in spec.options)
+        return tuple(
+            Option(value=flow_value(flow, step, o.value), label=o.label, style=o.style)
+            for o in spec.options
+        )
 
     @staticmethod
     def _option(spec: StepSpec, value: str) -> OptionSpec | None:
         return next((o for o in spec.options if o.value == value), None)
+
+
+def _state(person: PersonRecord) -> FlowState:
+    """Where the person's flow stands; callers are only reached while one is running."""
+    state = person["flow"]
+    assert state is not None, "no flow is running"
+    return state

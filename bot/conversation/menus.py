@@ -22,9 +22,10 @@ from bot.conversation.choices import (
 from bot.conversation.flow_runner import FlowRunner
 from bot.conversation.people import active_case, case_by_id, new_case
 from bot.conversation.personal_data import PersonalData
-from bot.interfaces import Clock, Record
+from bot.interfaces import Clock
 from bot.messages import Choice, Input, Option, Reply, Text, UserRef
 from bot.nudges.messages import NudgeActions
+from bot.records import CaseRecord, PersonRecord
 
 __all__ = ["Menus"]
 
@@ -42,7 +43,7 @@ class Menus:
 
     # -- typed answers ----------------------------------------------------------------
 
-    def read_typed(self, person: Record, event: Text, replies: list[Reply]) -> Input | None:
+    def read_typed(self, person: PersonRecord, event: Text, replies: list[Reply]) -> Input | None:
         """A typed answer to the menu the person is looking at, as the option it means.
 
         ``None`` when this turn already answered (a question back when the answer fits two
@@ -68,7 +69,7 @@ class Menus:
 
     # -- where a conversation starts --------------------------------------------------
 
-    def start(self, person: Record, replies: list[Reply], *, greet: bool = True) -> None:
+    def start(self, person: PersonRecord, replies: list[Reply], *, greet: bool = True) -> None:
         """Back to an unfinished case, the home menu for someone with cases, or step 1."""
         unfinished = next((c for c in reversed(person["cases"]) if c.get("resume_at")), None)
         if unfinished is not None:
@@ -88,11 +89,11 @@ class Menus:
             replies.append(Reply(self._content.text("welcome")))
         self.new_case(person, replies)
 
-    def new_case(self, person: Record, replies: list[Reply]) -> None:
+    def new_case(self, person: PersonRecord, replies: list[Reply]) -> None:
         case = new_case(person, now_iso=self._clock.now().isoformat())
         self._flows.start(person, case, replies)
 
-    def park_current(self, person: Record) -> None:
+    def park_current(self, person: PersonRecord) -> None:
         """Remember where an unfinished case stood, so ``start`` can come back to it."""
         flow = person.get("flow")
         case = active_case(person)
@@ -101,14 +102,14 @@ class Menus:
 
     # -- forget, feedback -------------------------------------------------------------
 
-    def confirm_forget(self, person: Record, replies: list[Reply]) -> None:
+    def confirm_forget(self, person: PersonRecord, replies: list[Reply]) -> None:
         person["pending"] = {"kind": "forget"}
         replies.append(Reply(self._content.text("forget_confirm"), options=(
             Option(FORGET_YES, self._content.label("forget_yes"), "danger"),
             Option(FORGET_NO, self._content.label("forget_no")),
         )))
 
-    def feedback(self, person: Record, replies: list[Reply]) -> None:
+    def feedback(self, person: PersonRecord, replies: list[Reply]) -> None:
         """Feedback for the one case, or a picker when there are several."""
         cases = [c for c in person["cases"] if c.get("company")]
         if not cases:
@@ -123,13 +124,13 @@ class Menus:
                 for c in cases[-25:]
             )))
 
-    def _open_feedback(self, person: Record, case: Record, replies: list[Reply]) -> None:
+    def _open_feedback(self, person: PersonRecord, case: CaseRecord, replies: list[Reply]) -> None:
         self.park_current(person)
         self._flows.start_flow(person, "followup", "feedback_text", case["id"], replies)
 
     # -- a button outside the flows ---------------------------------------------------
 
-    def choose(self, user: UserRef, person: Record, event: Choice,
+    def choose(self, user: UserRef, person: PersonRecord, event: Choice,
                replies: list[Reply]) -> bool:
         """Forget's confirmation, a check-in's buttons, a picked case; ``True`` when the
         person's data was deleted. (The home menu's buttons are commands.)"""
@@ -158,7 +159,7 @@ class Menus:
             self._flows.resume(person, replies)
         return False
 
-    def _check_in_follow_up(self, person: Record, follow_up: str,
+    def _check_in_follow_up(self, person: PersonRecord, follow_up: str,
                             replies: list[Reply]) -> None:
         """Buttons on a check-in that lead back into a conversation about its case."""
         action, _, case_id = follow_up.partition(":")

@@ -8,8 +8,9 @@ from typing import Any
 
 from bot.content.loader import Content
 from bot.conversation.context import build_context, format_day
-from bot.interfaces import Clock, Record
+from bot.interfaces import Clock
 from bot.messages import ExportFile
+from bot.records import CaseRecord, NudgeRecord, PersonRecord
 
 __all__ = ["export_file", "is_held", "overview_text"]
 
@@ -21,12 +22,12 @@ PROGRESS = {
 }
 
 
-def is_held(person: Record, now: datetime) -> bool:
+def is_held(person: PersonRecord, now: datetime) -> bool:
     paused = person.get("paused_until")
     return bool(person.get("safety")) or bool(paused and paused > now.isoformat())
 
 
-def _progress(case: Record) -> str:
+def _progress(case: CaseRecord) -> str:
     if case["status"] == "open" and case.get("sent_at"):
         return "follow-up sent"
     if case["status"] == "open" and case.get("draft_shown_at"):
@@ -35,7 +36,7 @@ def _progress(case: Record) -> str:
     return PROGRESS.get(status, status)
 
 
-def overview_text(person: Record, nudges: list[Record], *, content: Content,
+def overview_text(person: PersonRecord, nudges: list[NudgeRecord], *, content: Content,
                   clock: Clock, limit: int = 10) -> str:
     now = clock.now()
     zone = person["settings"]["timezone"]
@@ -58,7 +59,8 @@ def overview_text(person: Record, nudges: list[Record], *, content: Content,
                              "company": case["company"], "last_touch": last})
     journal = []
     for entry in person["journal"][-limit:]:
-        company = by_id.get(entry["case"], {}).get("company", "")
+        logged = by_id.get(entry["case"])
+        company = logged["company"] if logged else ""
         text = "; ".join(entry.get("improvements") or []) or entry.get("feedback", "")
         journal.append({"date": entry["at"][:10], "company": company, "text": text})
     context = build_context(
@@ -69,7 +71,7 @@ def overview_text(person: Record, nudges: list[Record], *, content: Content,
     return content.render("status", context)
 
 
-def export_file(person: Record, nudges: list[Record], *, clock: Clock,
+def export_file(person: PersonRecord, nudges: list[NudgeRecord], *, clock: Clock,
                 unreadable: list[str] | None = None) -> ExportFile:
     """The person's data as JSON; ``unreadable`` holds the text of damaged copies of
     their records that the store kept aside (they still name the person)."""

@@ -14,13 +14,14 @@ import logging
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, cast
 
 from bot.content.loader import Content
-from bot.interfaces import Clock, Record, Store, StoreError
+from bot.interfaces import Clock, Store, StoreError
 from bot.messages import UserRef
 from bot.nudges.book import NudgeBook
 from bot.nudges.outbox import NudgeOutbox, without_outbox
+from bot.records import CaseRecord, PersonRecord, WindowRecord
 
 __all__ = ["PEOPLE", "PersonRepo", "active_case", "case_by_id", "new_case", "person_key"]
 
@@ -41,26 +42,26 @@ class PersonRepo:
         self._clock = clock
         self._outbox = NudgeOutbox(store=store, book=book or NudgeBook(store), clock=clock)
 
-    def load(self, user: UserRef) -> Record | None:
+    def load(self, user: UserRef) -> PersonRecord | None:
         """The stored record, after writing any check-in changes it committed that a
         crash kept from being written (so the nudge book agrees with it).
 
         :raises CorruptRecordError: when the stored record cannot be parsed.
         :raises StoreError: reading, or finishing those writes, failed.
         """
-        person = self._store.read(PEOPLE, user.key)
+        person = cast("PersonRecord | None", self._store.read(PEOPLE, user.key))
         if person is not None:
             self._outbox.settle(user.key, person)
         return person
 
     @staticmethod
-    def begin(loaded: Record) -> Record:
+    def begin(loaded: PersonRecord) -> PersonRecord:
         """A turn's working copy of a loaded record: changes to it stay out of ``loaded``
         (the compare-and-set's ``expected``), and the outbox of an earlier turn, applied
         by :meth:`load`, is dropped."""
         return copy.deepcopy(without_outbox(loaded))
 
-    def fresh(self, user: UserRef) -> Record:
+    def fresh(self, user: UserRef) -> PersonRecord:
         nudges = self._content.nudges
         return {
             "version": SCHEMA_VERSION,
@@ -70,7 +71,7 @@ class PersonRepo:
             "settings": {
                 "timezone": nudges.default_timezone,
                 "timezone_source": "default",
-                "window": nudges.default_window.model_dump(),
+                "window": cast(WindowRecord, nudges.default_window.model_dump()),
                 "cadence": nudges.default_cadence,
             },
             "flow": None,
@@ -83,8 +84,8 @@ class PersonRepo:
             "nudge_ids": [],
         }
 
-    def save(self, user: UserRef, person: Record, *,
-             expected: Record | object | None = ANY) -> bool:
+    def save(self, user: UserRef, person: PersonRecord, *,
+             expected: PersonRecord | object | None = ANY) -> bool:
         """Write the person. With ``expected`` (the record as it was read, ``None`` for a
         new person), only if the stored record is still that; returns whether it wrote.
 
@@ -110,8 +111,8 @@ class PersonRepo:
                 self._outbox.discard(user.key, token)
         return saved
 
-    def update(self, user: UserRef, change: Callable[[Record], None], *,
-               attempts: int = 5) -> Record | None:
+    def update(self, user: UserRef, change: Callable[[PersonRecord], None], *,
+               attempts: int = 5) -> PersonRecord | None:
         """Load, change and save one person without losing a concurrent write: the save
         is conditional and the change is re-applied to a fresh copy if someone else won.
         Returns the saved record, or ``None`` if there is no such person."""
@@ -146,7 +147,7 @@ class PersonRepo:
         for user_key, token in self._outbox.markers():
             with lock_for(user_key):
                 try:
-                    person = self._store.read(PEOPLE, user_key)
+                    person = cast("PersonRecord | None", self._store.read(PEOPLE, user_key))
                     self._outbox.sweep_marker(user_key, token, person)
                 except StoreError:
                     log.warning("could not finish a committed turn's check-in changes; "
@@ -158,8 +159,8 @@ class PersonRepo:
         return self._store.kept_aside(PEOPLE, user.key)
 
 
-def new_case(person: Record, *, now_iso: str) -> Record:
-    case: Record = {
+def new_case(person: PersonRecord, *, now_iso: str) -> CaseRecord:
+    case: CaseRecord = {
         "id": uuid.uuid4().hex[:12],
         "created_at": now_iso,
         "status": "logging",
@@ -185,16 +186,16 @@ def new_case(person: Record, *, now_iso: str) -> Record:
     return case
 
 
-def case_by_id(person: Record, case_id: str | None) -> Record | None:
+def case_by_id(person: PersonRecord, case_id: str | None) -> CaseRecord | None:
     return next((c for c in person["cases"] if c["id"] == case_id), None)
 
 
-def active_case(person: Record) -> Record | None:
-    flow: dict[str, Any] | None = person.get("flow")
-    return case_by_id(person, flow.get("case")) if flow else None
+def active_case(person: PersonRecord) -> CaseRecord | None:
+    flow = person.get("flow")
+    return case_by_id(person, flow["case"]) if flow else None
 
 
-def person_key(person: Record) -> str:
+def person_key(person: PersonRecord) -> str:
     """The storage key of a loaded person record (the same as :attr:`UserRef.key`)."""
     user = person["user"]
     return f"{user['platform']}:{user['workspace']}:{user['id']}"

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from bot.conversation.overview import export_file
 from bot.conversation.people import PersonRepo
-from bot.interfaces import Clock, Record
+from bot.interfaces import Clock
 from bot.messages import ExportFile, UserRef
 from bot.nudges.book import NudgeBook
+from bot.records import PersonRecord
 
 __all__ = ["PersonalData"]
 
@@ -22,13 +23,13 @@ class PersonalData:
         self._book = nudge_book
         self._clock = clock
 
-    def export(self, user: UserRef, person: Record) -> ExportFile:
+    def export(self, user: UserRef, person: PersonRecord) -> ExportFile:
         nudge_ids = self._book.ids_of(user.key, person.get("nudge_ids", []))
         unreadable = self._people.kept_aside(user) + self._book.kept_aside(nudge_ids)
         return export_file(person, self._book.all_of(user.key, nudge_ids),
                            clock=self._clock, unreadable=unreadable)
 
-    def forget(self, user: UserRef, person: Record) -> None:
+    def forget(self, user: UserRef, person: PersonRecord) -> None:
         """Delete what :meth:`export` would show; the store's ``delete`` takes the
         unreadable copies with each record. The outbox goes first, so nothing a crash
         interrupts here is written back later."""

@@ -15,16 +15,17 @@ from bot.content.loader import Content
 from bot.conversation.choices import SAFETY_CONFIRM, SAFETY_NOT_YET, SAFETY_RESUME
 from bot.conversation.flow_runner import FlowRunner
 from bot.conversation.safety import SafetyCheck, count_referral
-from bot.interfaces import Clock, Record, Store
+from bot.interfaces import Clock, Store
 from bot.messages import Choice, Command, Input, Option, Reply
 from bot.ops.metrics import SAFETY_REFERRALS
+from bot.records import PersonRecord
 
 __all__ = ["SafetyHold"]
 
 log = logging.getLogger(__name__)
 
 #: runs a data command (status, export, forget, help) as usual during the hold
-CommandRunner = Callable[[Record, Command, list[Reply]], bool]
+CommandRunner = Callable[[PersonRecord, Command, list[Reply]], bool]
 
 
 class SafetyHold:
@@ -41,7 +42,7 @@ class SafetyHold:
         limit = self._content.coach.limits["max_message_length"]
         return self._check.is_crisis(text[: limit * 4])
 
-    def enter(self, person: Record, replies: list[Reply]) -> None:
+    def enter(self, person: PersonRecord, replies: list[Reply]) -> None:
         """Hold the coaching and give the helpline. The reply is built before anything
         touches storage: a count that cannot be saved must never cost the resources."""
         person["safety"] = {"since": self._clock.now().isoformat(), "stage": "hold"}
@@ -59,11 +60,12 @@ class SafetyHold:
         """For someone whose record cannot be read: the default region's resources."""
         return self.reply(self._check.resources_for(None))
 
-    def turn(self, person: Record, event: Input, replies: list[Reply], *,
+    def turn(self, person: PersonRecord, event: Input, replies: list[Reply], *,
              run_command: CommandRunner, on_hold: Callable[[str], bool]) -> bool:
         """While on hold, stay with the person; only an explicit two-step choice resumes."""
         labels = self._content.safety.labels
         state = person["safety"]
+        assert state is not None  # only called during a hold
         if isinstance(event, Command) and on_hold(event.name):
             return run_command(person, event, replies)
         wants_resume = (isinstance(event, Choice) and event.value == SAFETY_RESUME) or (
@@ -91,7 +93,7 @@ class SafetyHold:
         ))
         return False
 
-    def _resources(self, person: Record) -> str:
+    def _resources(self, person: PersonRecord) -> str:
         return self._check.resources_for(person["settings"].get("timezone"))
 
     def _count_referral(self) -> None:

@@ -18,9 +18,10 @@ from typing import Protocol
 from bot.content.loader import Content
 from bot.conversation.locks import PersonLocks
 from bot.conversation.people import PersonRepo
-from bot.interfaces import CorruptRecordError, Record, StoreError
+from bot.interfaces import CorruptRecordError, StoreError
 from bot.messages import Input, Reply, UserRef
 from bot.ops.metrics import TURN_SECONDS, TURNS
+from bot.records import PersonRecord
 
 __all__ = ["Decider", "TurnTransaction"]
 
@@ -32,7 +33,7 @@ ATTEMPTS = 3
 class Decider(Protocol):
     """The part of the coach that decides what a turn does, given the person's record."""
 
-    def decide(self, user: UserRef, person: Record, event: Input,
+    def decide(self, user: UserRef, person: PersonRecord, event: Input,
                replies: list[Reply]) -> bool:
         """Change ``person`` and add to ``replies``; ``True`` if the person was deleted."""
         ...
@@ -41,7 +42,7 @@ class Decider(Protocol):
         """What to say when storage ended the turn (never less than the helpline)."""
         ...
 
-    def apology(self, loaded: Record | None) -> list[Reply]:
+    def apology(self, loaded: PersonRecord | None) -> list[Reply]:
         """What to say when deciding failed: sorry, and the question they were at."""
         ...
 

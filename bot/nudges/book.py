@@ -26,8 +26,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from bot.interfaces import CorruptRecordError, Record, Store
+from bot.interfaces import CorruptRecordError, Store
+from bot.records import NudgeRecord, PersonRecord
 
 __all__ = ["ACTIVE_STATES", "NudgeBook", "due_key"]
 
@@ -38,13 +40,13 @@ ACTIVE_STATES = frozenset({"planned", "claimed"})
 STALE_GRACE = timedelta(minutes=10)
 
 
-def next_time(nudge: Record) -> str:
+def next_time(nudge: NudgeRecord) -> str:
     """The moment a nudge may next go out: its due time, or a later retry time."""
     retry = nudge.get("retry_at")
     return max(nudge["due_at"], retry) if retry else nudge["due_at"]
 
 
-def due_key(nudge: Record) -> str:
+def due_key(nudge: NudgeRecord) -> str:
     return f"{next_time(nudge)}|{nudge['id']}"
 
 
@@ -59,12 +61,12 @@ class NudgeBook:
         self._store = store
         self._lock = threading.RLock()
         self._stale_grace = stale_grace
-        self._suspects: dict[str, tuple[Record | None, datetime]] = {}
+        self._suspects: dict[str, tuple[NudgeRecord | None, datetime]] = {}
 
-    def get(self, nudge_id: str) -> Record | None:
-        return self._store.read(NUDGES, nudge_id)
+    def get(self, nudge_id: str) -> NudgeRecord | None:
+        return cast("NudgeRecord | None", self._store.read(NUDGES, nudge_id))
 
-    def get_many(self, nudge_ids: Sequence[str]) -> dict[str, Record]:
+    def get_many(self, nudge_ids: Sequence[str]) -> dict[str, NudgeRecord]:
         """The stored nudges among ``nudge_ids``, by id (unreadable ones moved aside)."""
         return self._read_nudges(nudge_ids) if nudge_ids else {}
 
@@ -74,11 +76,12 @@ class NudgeBook:
         with self._lock:
             nudge = self._read_nudges([nudge_id]).get(nudge_id)
             self._store.delete(NUDGES, nudge_id)
-            if nudge is not None and nudge.get("due_key"):
-                self._store.delete(DUE, nudge["due_key"])
+            entry = nudge.get("due_key") if nudge is not None else None
+            if entry:
+                self._store.delete(DUE, entry)
             self._store.delete(OWNERS, owner_key(user_key, nudge_id))
 
-    def of_person(self, person: Record) -> list[Record]:
+    def of_person(self, person: PersonRecord) -> list[NudgeRecord]:
         """The nudges the person's record lists, in the order they were planned."""
         ids = list(person.get("nudge_ids", []))
         found = self._read_nudges(ids)
@@ -93,7 +96,7 @@ class NudgeBook:
         ids = list(dict.fromkeys(listed))
         return ids + [nudge_id for nudge_id in owned if nudge_id not in ids]
 
-    def all_of(self, user_key: str, listed: Sequence[str] = ()) -> list[Record]:
+    def all_of(self, user_key: str, listed: Sequence[str] = ()) -> list[NudgeRecord]:
         """Every stored nudge that names the person (for ``export``)."""
         ids = self.ids_of(user_key, listed)
         found = self._read_nudges(ids)
@@ -103,34 +106,34 @@ class NudgeBook:
         """Unreadable copies of these nudges that the store moved aside."""
         return [text for nudge_id in nudge_ids for text in self._store.kept_aside(NUDGES, nudge_id)]
 
-    def _read_nudges(self, ids: Sequence[str]) -> dict[str, Record]:
+    def _read_nudges(self, ids: Sequence[str]) -> dict[str, NudgeRecord]:
         """``read_many``, going on past unreadable records: each one is moved aside by
         the store when it is first met, so trying again reads the rest. One that is
         still there the second time (a read-only store moves nothing) is raised."""
         met: set[str] = set()
         while True:
             try:
-                return self._store.read_many(NUDGES, ids)
+                return cast("dict[str, NudgeRecord]", self._store.read_many(NUDGES, ids))
             except CorruptRecordError as exc:
                 if exc.key in met:
                     raise
                 met.add(exc.key)
 
-    def add(self, nudge: Record) -> None:
+    def add(self, nudge: NudgeRecord) -> None:
         with self._lock:
-            nudge["due_key"] = due_key(nudge)
+            entry = nudge["due_key"] = due_key(nudge)
             self._store.write(OWNERS, owner_key(nudge["user"], nudge["id"]), {})
-            self._store.write(DUE, nudge["due_key"], {})
+            self._store.write(DUE, entry, {})
             self._store.write(NUDGES, nudge["id"], nudge)
 
-    def save(self, nudge: Record) -> None:
+    def save(self, nudge: NudgeRecord) -> None:
         """Write a changed nudge and keep its due entry in step (moved, or gone)."""
         with self._lock:
             old = self._enter_due(nudge)
             self._store.write(NUDGES, nudge["id"], nudge)
             self._leave_due(old, nudge)
 
-    def apply(self, nudge: Record, *, prior: Record | None) -> bool:
+    def apply(self, nudge: NudgeRecord, *, prior: NudgeRecord | None) -> bool:
         """Write a change a turn committed (see :mod:`bot.nudges.outbox`): ``nudge`` as it
         should be, ``prior`` as the turn found it (``None``: new). Safe to repeat: a
         change already made is only tidied (the due entry it left), and one that someone
@@ -149,14 +152,15 @@ class NudgeBook:
                 return False
             if prior is None:
                 self._store.write(OWNERS, owner_key(nudge["user"], nudge["id"]), {})
-            if nudge.get("due_key") is not None and nudge["due_key"] != old:
-                self._store.write(DUE, nudge["due_key"], {})
+            entry = nudge.get("due_key")
+            if entry is not None and entry != old:
+                self._store.write(DUE, entry, {})
             if not self._store.replace(NUDGES, nudge["id"], nudge, expected=prior):
                 return False  # the entry just written stays, stale, until cleared
             self._leave_due(old, nudge)
             return True
 
-    def claim(self, nudge: Record, *, expected: Record) -> bool:
+    def claim(self, nudge: NudgeRecord, *, expected: NudgeRecord) -> bool:
         """Save ``nudge`` only if nobody changed it since ``expected`` was read: two
         dispatchers sharing a database can both see a nudge due, only one claims it.
         A due entry written for a claim that lost stays behind, stale, and is cleared
@@ -169,7 +173,7 @@ class NudgeBook:
             self._leave_due(old, nudge)
             return True
 
-    def _enter_due(self, nudge: Record) -> str | None:
+    def _enter_due(self, nudge: NudgeRecord) -> str | None:
         """Write the due entry the nudge will need, before the record that points at it;
         returns the entry it had."""
         old: str | None = nudge.get("due_key")
@@ -179,12 +183,12 @@ class NudgeBook:
         nudge["due_key"] = new
         return old
 
-    def _leave_due(self, old: str | None, nudge: Record) -> None:
+    def _leave_due(self, old: str | None, nudge: NudgeRecord) -> None:
         """Remove the entry the saved record no longer points at."""
         if old is not None and old != nudge["due_key"]:
             self._store.delete(DUE, old)
 
-    def due(self, now: datetime) -> list[Record]:
+    def due(self, now: datetime) -> list[NudgeRecord]:
         """Active nudges whose time has come, oldest first. Entries that do not match
         their record (left by a crash, or by nudges that ended or were deleted) are
         skipped, and cleared once stale for ``stale_grace``."""
@@ -192,8 +196,8 @@ class NudgeBook:
         keys = sorted(k for k in self._store.keys(DUE) if k.split("|", 1)[0] <= now_iso)
         ids = [key.split("|", 1)[1] for key in keys]
         found = self._read_nudges(ids) if keys else {}
-        due: list[Record] = []
-        stale: dict[str, Record | None] = {}
+        due: list[NudgeRecord] = []
+        stale: dict[str, NudgeRecord | None] = {}
         for key, nudge_id in zip(keys, ids, strict=True):
             nudge = found.get(nudge_id)
             if nudge is None or nudge.get("due_key") != key:
@@ -203,11 +207,11 @@ class NudgeBook:
         self._clear_stale(stale, now)
         return due
 
-    def _clear_stale(self, stale: dict[str, Record | None], now: datetime) -> None:
+    def _clear_stale(self, stale: dict[str, NudgeRecord | None], now: datetime) -> None:
         """Delete entries seen stale, with their record unchanged, for ``stale_grace``;
         remember the others. A record that changed in between was being written."""
         with self._lock:
-            suspects: dict[str, tuple[Record | None, datetime]] = {}
+            suspects: dict[str, tuple[NudgeRecord | None, datetime]] = {}
             for key, nudge in stale.items():
                 seen, since = self._suspects.get(key, (nudge, now))
                 if seen != nudge:
@@ -218,6 +222,6 @@ class NudgeBook:
                     suspects[key] = (seen, since)
             self._suspects = suspects
 
-    def all(self) -> list[Record]:
+    def all(self) -> list[NudgeRecord]:
         keys = list(self._store.keys(NUDGES))
         return list(self._read_nudges(keys).values())

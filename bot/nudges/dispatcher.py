@@ -24,11 +24,12 @@ from bot.content.loader import Content
 from bot.conversation.locks import PersonLocks
 from bot.conversation.overview import is_held
 from bot.conversation.people import PersonRepo, case_by_id
-from bot.interfaces import Clock, DeliveryError, NudgeSender, Record
+from bot.interfaces import Clock, DeliveryError, NudgeSender
 from bot.messages import Reply, UserRef
 from bot.nudges.book import NudgeBook
 from bot.nudges.messages import nudge_reply
 from bot.ops.metrics import NUDGES_FAILED, NUDGES_RETRYING, NUDGES_SENT
+from bot.records import NudgeRecord, PersonRecord
 
 __all__ = ["DispatchReport", "NudgeDispatcher"]
 
@@ -61,7 +62,7 @@ class DispatchReport:
 @dataclass(frozen=True)
 class _Claimed:
     user: UserRef
-    nudge: Record
+    nudge: NudgeRecord
     replies: list[Reply]
     in_doubt: bool
 
@@ -198,8 +199,8 @@ class NudgeDispatcher:
             if not _inside_window(person, local) or (nudged_today and not in_doubt):
                 report.waiting += 1
                 return None
-            nudge.update(state="claimed", claimed_at=now.isoformat(), claimed_by=self.instance,
-                         attempts=nudge.get("attempts", 0) + 1)
+            nudge.update({"state": "claimed", "claimed_at": now.isoformat(),
+                          "claimed_by": self.instance, "attempts": nudge.get("attempts", 0) + 1})
             if not self._book.claim(nudge, expected=original):
                 return None  # another dispatcher claimed it first
             day = local.date().isoformat()
@@ -207,10 +208,10 @@ class NudgeDispatcher:
             # The check-in becomes what the person is looking at: a typed "done" or
             # "show me the draft" answers it (one write with the day's count).
             menu = [[o.value, o.label] for o in reply.options]
-            self._people.update(user, lambda p: p.update(last_nudge_day=day, menu=menu))
+            self._people.update(user, lambda p: p.update({"last_nudge_day": day, "menu": menu}))
         return _Claimed(user=user, nudge=nudge, replies=[reply], in_doubt=in_doubt)
 
-    def _claim_expired(self, nudge: Record, now: datetime) -> bool:
+    def _claim_expired(self, nudge: NudgeRecord, now: datetime) -> bool:
         if nudge.get("claimed_by") == self.instance:
             return False
         claimed_at = datetime.fromisoformat(nudge["claimed_at"])
@@ -223,13 +224,21 @@ class NudgeDispatcher:
             if nudge["state"] != "claimed" or nudge.get("claimed_by") != self.instance:
                 return str(nudge["state"])  # the person acted on it (done...) meanwhile
             if error is None:
-                nudge.update(state="sent", sent_at=now.isoformat(), last_error=None)
+                nudge.update({"state": "sent", "sent_at": now.isoformat(), "last_error": None})
             elif error.retryable and nudge.get("attempts", 1) < MAX_ATTEMPTS:
                 delay = RETRY_DELAYS[min(nudge.get("attempts", 1), MAX_ATTEMPTS - 1) - 1]
-                nudge.update(state="planned", retry_at=(now + delay).isoformat(),
-                             last_error=error.reason, claimed_by=None)
+                nudge.update(
+                    {
+                        "state": "planned",
+                        "retry_at": (now + delay).isoformat(),
+                        "last_error": error.reason,
+                        "claimed_by": None,
+                    }
+                )
             else:
-                nudge.update(state="failed", last_error=error.reason, failed_at=now.isoformat())
+                nudge.update(
+                    {"state": "failed", "last_error": error.reason, "failed_at": now.isoformat()}
+                )
             self._book.save(nudge)
             if error is not None:
                 self._give_the_day_back(claimed.user)
@@ -237,10 +246,10 @@ class NudgeDispatcher:
 
     def _give_the_day_back(self, user: UserRef) -> None:
         """A nudge that did not arrive should not use up the person's one nudge a day."""
-        self._people.update(user, lambda p: p.update(last_nudge_day=None))
+        self._people.update(user, lambda p: p.update({"last_nudge_day": None}))
 
 
-def _inside_window(person: Record, local: datetime) -> bool:
+def _inside_window(person: PersonRecord, local: datetime) -> bool:
     window = person["settings"]["window"]
     start = time.fromisoformat(window["start"])
     end = time.fromisoformat(window["end"])

@@ -13,32 +13,43 @@ from bot.content.loader import Content
 from bot.conversation.choices import nudge_of, nudge_value
 from bot.conversation.context import build_context, format_day
 from bot.conversation.people import case_by_id, person_key
-from bot.interfaces import Clock, Record
+from bot.interfaces import Clock
 from bot.messages import Option, Reply
 from bot.nudges.plan import NudgePlanner, local_today, window_start_utc
+from bot.records import CaseRecord, NudgeRecord, PersonRecord
 
 __all__ = ["NudgeActions", "nudge_reply"]
 ACTIONABLE_STATES = frozenset({"sent", "claimed"})
 
 
-def nudge_reply(person: Record, nudge: Record, *, content: Content, clock: Clock) -> Reply:
+def nudge_reply(
+    person: PersonRecord, nudge: NudgeRecord, *, content: Content, clock: Clock
+) -> Reply:
     """The message a person receives when a check-in is due."""
     spec = content.nudges.kinds[nudge["kind"]]
     case = case_by_id(person, nudge["case"])
     context = build_context(person, case, now=clock.now(), upset_moods=content.coach.upset_moods)
     title = content.render(f"nudge:{nudge['kind']}:title", context)
     text = content.render(f"nudge:{nudge['kind']}:text", context)
-    draft = (content.render(f"nudge:{nudge['kind']}:draft", context)
-             if spec.draft is not None else None)
+    draft = (
+        content.render(f"nudge:{nudge['kind']}:draft", context) if spec.draft is not None else None
+    )
     buttons = [*spec.extra_buttons, *content.nudges.standard_buttons]
     options = tuple(
-        Option(nudge_value(nudge["id"], name), content.nudges.buttons[name],
-               "primary" if index == 0 else "default")
+        Option(
+            nudge_value(nudge["id"], name),
+            content.nudges.buttons[name],
+            "primary" if index == 0 else "default",
+        )
         for index, name in enumerate(dict.fromkeys(buttons))
     )
-    return Reply(text=f"{title}\n\n{text}", options=options, draft=draft,
-                 draft_title="A message you could send" if draft else None,
-                 nudge_id=nudge["id"])
+    return Reply(
+        text=f"{title}\n\n{text}",
+        options=options,
+        draft=draft,
+        draft_title="A message you could send" if draft else None,
+        nudge_id=nudge["id"],
+    )
 
 
 class NudgeActions:
@@ -52,7 +63,7 @@ class NudgeActions:
     def answer(self, name: str, context: dict[str, Any]) -> str:
         return self._content.render(f"nudge_answer:{name}", context)
 
-    def press(self, person: Record, value: str) -> tuple[list[Reply], str | None]:
+    def press(self, person: PersonRecord, value: str) -> tuple[list[Reply], str | None]:
         """Apply a button. Returns replies, and a follow-up the engine runs itself
         (``continue``, ``show_draft``, ``feedback``) with the case id after a colon."""
         nudge_id, action = nudge_of(value)
@@ -60,17 +71,23 @@ class NudgeActions:
         if nudge is None or nudge["user"] != person_key(person):
             return [Reply(self._content.text("stale_choice"))], None
         case = case_by_id(person, nudge["case"])
-        context = build_context(person, case, now=self._clock.now(),
-                                upset_moods=self._content.coach.upset_moods)
+        context = build_context(
+            person, case, now=self._clock.now(), upset_moods=self._content.coach.upset_moods
+        )
         if action in ("continue", "show_draft", "feedback"):
             return [], f"{action}:{nudge['case']}"
         if action.startswith("outcome_") and case is not None:
             return [Reply(self._record_outcome(person, case, nudge, action, context))], None
         if action == "outcome":
-            return [Reply(self.answer("pick_outcome", context), options=tuple(
-                Option(nudge_value(nudge_id, f"outcome_{key}"), label)
-                for key, label in self._content.nudges.outcomes.items()
-            ))], None
+            return [
+                Reply(
+                    self.answer("pick_outcome", context),
+                    options=tuple(
+                        Option(nudge_value(nudge_id, f"outcome_{key}"), label)
+                        for key, label in self._content.nudges.outcomes.items()
+                    ),
+                )
+            ], None
         if case is None:
             return [Reply(self.answer("already_handled", context))], None
         if action in ("stop_contact", "stop_all"):  # about the contact, whatever this nudge's state
@@ -79,10 +96,16 @@ class NudgeActions:
             return [Reply(self.answer("already_handled", context))], None
         return [Reply(self._apply(person, case, nudge, action, context))], None
 
-    def _stop(self, person: Record, case: Record, nudge: Record, action: str,
-              context: dict[str, Any]) -> str:
+    def _stop(
+        self,
+        person: PersonRecord,
+        case: CaseRecord,
+        nudge: NudgeRecord,
+        action: str,
+        context: dict[str, Any],
+    ) -> str:
         if nudge["state"] in ACTIONABLE_STATES:
-            nudge.update(state="stopped", acted_at=self._clock.now().isoformat())
+            nudge.update({"state": "stopped", "acted_at": self._clock.now().isoformat()})
             self._planner.save(person, nudge)
         if action == "stop_contact":
             case["nudges_stopped"] = True
@@ -91,15 +114,28 @@ class NudgeActions:
         self._planner.cancel(person)
         return self.answer("stopped_all", context)
 
-    def _apply(self, person: Record, case: Record, nudge: Record, action: str,
-               context: dict[str, Any]) -> str:
+    def _apply(
+        self,
+        person: PersonRecord,
+        case: CaseRecord,
+        nudge: NudgeRecord,
+        action: str,
+        context: dict[str, Any],
+    ) -> str:
         now = self._clock.now()
         nudge["acted_at"] = now.isoformat()
         if action in ("snooze_tomorrow", "snooze_week"):
             days = 1 if action == "snooze_tomorrow" else 7
             due = window_start_utc(person, local_today(person, self._clock) + timedelta(days))
-            nudge.update(state="planned", due_at=due.isoformat(), retry_at=None,
-                         claimed_by=None, snoozed=nudge.get("snoozed", 0) + 1)
+            nudge.update(
+                {
+                    "state": "planned",
+                    "due_at": due.isoformat(),
+                    "retry_at": None,
+                    "claimed_by": None,
+                    "snoozed": nudge.get("snoozed", 0) + 1,
+                }
+            )
             self._planner.save(person, nudge)
             return self.answer("snoozed", {**context, "next_when": self._when(person, due)})
         if action not in ("done", "skip"):
@@ -110,26 +146,41 @@ class NudgeActions:
             title = self._content.render(f"nudge:{nudge['kind']}:title", context)
             case.setdefault("touches", []).append({"at": now.isoformat(), "what": title})
         self._planner.plan_follow_on(person, case)
-        upcoming = sorted((n for n in self._planner.of_person(person)
-                           if n["case"] == case["id"] and n["state"] == "planned"),
-                          key=lambda n: n["due_at"])
-        next_when = (self._when(person, datetime.fromisoformat(upcoming[0]["due_at"]))
-                     if upcoming else "")
-        return self.answer("done" if action == "done" else "skipped",
-                           {**context, "next_when": next_when})
+        upcoming = sorted(
+            (
+                n
+                for n in self._planner.of_person(person)
+                if n["case"] == case["id"] and n["state"] == "planned"
+            ),
+            key=lambda n: n["due_at"],
+        )
+        next_when = (
+            self._when(person, datetime.fromisoformat(upcoming[0]["due_at"])) if upcoming else ""
+        )
+        return self.answer(
+            "done" if action == "done" else "skipped", {**context, "next_when": next_when}
+        )
 
-    def _record_outcome(self, person: Record, case: Record, nudge: Record, action: str,
-                        context: dict[str, Any]) -> str:
+    def _record_outcome(
+        self,
+        person: PersonRecord,
+        case: CaseRecord,
+        nudge: NudgeRecord,
+        action: str,
+        context: dict[str, Any],
+    ) -> str:
         outcome = action.removeprefix("outcome_")
         if outcome not in self._content.nudges.outcomes:
             return self._content.text("stale_choice")
         now = self._clock.now().isoformat()
-        case.setdefault("outcomes", []).append({"at": now, "outcome": outcome,
-                                                "nudge": nudge["id"]})
+        case.setdefault("outcomes", []).append(
+            {"at": now, "outcome": outcome, "nudge": nudge["id"]}
+        )
         case.setdefault("touches", []).append(
-            {"at": now, "what": self._content.nudges.outcomes[outcome]})
+            {"at": now, "what": self._content.nudges.outcomes[outcome]}
+        )
         self._planner.cancel_moot(person, case, after="reply")  # every outcome is a reply
         return self.answer("outcome", {**context, "outcome": outcome})
 
-    def _when(self, person: Record, when: datetime) -> str:
+    def _when(self, person: PersonRecord, when: datetime) -> str:
         return format_day(when, person["settings"]["timezone"])

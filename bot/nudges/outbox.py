@@ -27,20 +27,22 @@ import logging
 import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Final, cast
 
 from bot.interfaces import Clock, Record, Store, StoreError
 from bot.nudges.book import ACTIVE_STATES, NudgeBook, due_key
+from bot.records import NudgeRecord, PersonRecord
 
 __all__ = ["MARKERS", "OUTBOX", "NudgeOutbox", "stage", "staged", "without_outbox"]
 
 log = logging.getLogger(__name__)
 
-OUTBOX = "nudge_outbox"  # the field on the person record
+OUTBOX: Final = "nudge_outbox"  # the field on the person record
 MARKERS = "nudge_outbox"  # the namespace of "this person may have an unapplied outbox"
 MARKER_GRACE = timedelta(minutes=10)
 
 
-def staged(person: Record) -> dict[str, Record]:
+def staged(person: PersonRecord) -> dict[str, Record]:
     """The changes this turn staged so far: nudge id -> ``{"prior", "nudge"}``. Empty
     for an outbox that was already committed (it has a token)."""
     outbox = person.get(OUTBOX)
@@ -50,7 +52,7 @@ def staged(person: Record) -> dict[str, Record]:
     return entries
 
 
-def stage(person: Record, nudge: Record, *, prior: Record | None) -> None:
+def stage(person: PersonRecord, nudge: NudgeRecord, *, prior: NudgeRecord | None) -> None:
     """Stage ``nudge`` as it should be written; ``prior`` is the stored version it
     replaces (``None`` for a new one), kept from the first time the turn staged it."""
     outbox = person.get(OUTBOX)
@@ -62,10 +64,10 @@ def stage(person: Record, nudge: Record, *, prior: Record | None) -> None:
     entry["nudge"] = target
 
 
-def without_outbox(person: Record) -> Record:
+def without_outbox(person: PersonRecord) -> PersonRecord:
     """The person's record without the outbox: what a turn starts from, and what an
     export shows (the nudges themselves are exported beside it)."""
-    return {key: value for key, value in person.items() if key != OUTBOX}
+    return cast(PersonRecord, {key: value for key, value in person.items() if key != OUTBOX})
 
 
 def marker_key(user_key: str, token: str) -> str:
@@ -82,7 +84,7 @@ class NudgeOutbox:
         self._clock = clock
         self._grace = grace
 
-    def open(self, user_key: str, person: Record) -> str | None:
+    def open(self, user_key: str, person: PersonRecord) -> str | None:
         """Before the save: give staged changes a token and write their marker. Returns
         the token, or ``None`` when the turn changed no check-in (nothing is written).
 
@@ -91,12 +93,14 @@ class NudgeOutbox:
         if not staged(person):
             return None
         token = secrets.token_hex(8)
-        person[OUTBOX]["token"] = token
+        outbox = person.get(OUTBOX)
+        assert outbox is not None  # staged() found changes in it
+        outbox["token"] = token
         self._store.write(MARKERS, marker_key(user_key, token),
                           {"at": self._clock.now().isoformat()})
         return token
 
-    def deliver(self, user_key: str, person: Record) -> None:
+    def deliver(self, user_key: str, person: PersonRecord) -> None:
         """After the save succeeded: apply the outbox and remove its marker. A failure
         is logged, not raised: the turn is committed, and the marker leads the next
         load or dispatcher pass to finish the job."""
@@ -114,7 +118,7 @@ class NudgeOutbox:
             log.warning("could not remove an uncommitted outbox marker; the dispatcher "
                         "will", exc_info=True)
 
-    def settle(self, user_key: str, person: Record, *, known_marked: bool = False) -> None:
+    def settle(self, user_key: str, person: PersonRecord, *, known_marked: bool = False) -> None:
         """Apply the person's committed outbox if its marker says it may not be yet.
 
         :raises StoreError: a write failed; the marker stays, so it is tried again.
@@ -136,11 +140,11 @@ class NudgeOutbox:
             user_key, _, token = key.rpartition("|")
             yield user_key, token
 
-    def sweep_marker(self, user_key: str, token: str, person: Record | None) -> None:
+    def sweep_marker(self, user_key: str, token: str, person: PersonRecord | None) -> None:
         """For the dispatcher's pass, holding the person's lock with ``person`` just read:
         apply what the marker stands for, or drop a marker whose turn never committed
         once it is older than the grace period."""
-        outbox = (person or {}).get(OUTBOX) or {}
+        outbox = (person.get(OUTBOX) if person is not None else None) or {}
         if person is not None and outbox.get("token") == token:
             self.settle(user_key, person)
             return

@@ -11,15 +11,18 @@ from __future__ import annotations
 import copy
 import secrets
 import time as _time
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.content.loader import Content
 from bot.conversation.parsers import WEEKDAYS
 from bot.conversation.people import case_by_id, person_key
-from bot.interfaces import Clock, Record
+from bot.interfaces import Clock
 from bot.nudges.book import ACTIVE_STATES, NudgeBook
 from bot.nudges.outbox import stage, staged
+from bot.records import CaseRecord, NudgeRecord, PersonRecord
 
 __all__ = ["MOOT_AFTER", "NudgePlanner", "key_of", "local_today", "nudge_key",
            "window_start_utc"]
@@ -33,7 +36,7 @@ MOOT_AFTER: dict[str, tuple[str, ...]] = {
 }
 
 
-def nudge_key(case: Record, kind: str, occurrence: str) -> str:
+def nudge_key(case: Mapping[str, Any], kind: str, occurrence: str) -> str:
     """What makes two planned check-ins the same one: their case, the contact, the
     kind, and which occurrence (the place in a cadence's schedule, or ``1``)."""
     contact = " ".join((case.get("contact") or "").casefold().split())
@@ -45,7 +48,7 @@ def scheduled(index: int) -> str:
     return f"#{index}"
 
 
-def key_of(person: Record, nudge: Record) -> str:
+def key_of(person: PersonRecord, nudge: NudgeRecord) -> str:
     """A stored nudge's key; older records, planned before keys, get theirs derived."""
     if nudge.get("key"):
         return str(nudge["key"])
@@ -54,11 +57,11 @@ def key_of(person: Record, nudge: Record) -> str:
     return nudge_key(case, nudge["kind"], ONCE if sequence is None else scheduled(sequence))
 
 
-def local_today(person: Record, clock: Clock) -> date:
+def local_today(person: PersonRecord, clock: Clock) -> date:
     return clock.now().astimezone(ZoneInfo(person["settings"]["timezone"])).date()
 
 
-def window_start_utc(person: Record, day: date) -> datetime:
+def window_start_utc(person: PersonRecord, day: date) -> datetime:
     """The first allowed moment on or after ``day``, as UTC."""
     settings = person["settings"]
     window = settings["window"]
@@ -99,9 +102,9 @@ class NudgePlanner:
         self._content = content
         self._clock = clock
 
-    def plan(self, person: Record, case: Record, kind: str, *, on: date,
+    def plan(self, person: PersonRecord, case: CaseRecord, kind: str, *, on: date,
              occurrence: str = ONCE, sequence: int | None = None,
-             one_off: bool = False) -> Record | None:
+             one_off: bool = False) -> NudgeRecord | None:
         """A nudge of ``kind`` for ``case`` due at the start of the window on ``on``:
         the pending one with the same key, moved there, or a new one. ``None`` when a
         ``one_off`` with this key was already handled."""
@@ -111,12 +114,12 @@ class NudgePlanner:
         pending = next((n for n in same_key if n["state"] in ACTIVE_STATES), None)
         if pending is not None:
             if pending["state"] == "planned" and pending["due_at"] != due_at:
-                pending.update(due_at=due_at, retry_at=None)
+                pending.update({"due_at": due_at, "retry_at": None})
                 self.save(person, pending)
             return pending
         if one_off and any(n["state"] in HANDLED_STATES for n in same_key):
             return None
-        nudge: Record = {
+        nudge: NudgeRecord = {
             "id": new_nudge_id(),
             "key": key,
             "user": person_key(person),
@@ -132,20 +135,21 @@ class NudgePlanner:
         person["nudge_ids"].append(nudge["id"])
         return nudge
 
-    def plan_after(self, person: Record, case: Record, kind: str, *, days: int,
+    def plan_after(self, person: PersonRecord, case: CaseRecord, kind: str, *, days: int,
                    occurrence: str = ONCE, sequence: int | None = None,
-                   one_off: bool = False) -> Record | None:
+                   one_off: bool = False) -> NudgeRecord | None:
         day = local_today(person, self._clock) + timedelta(days)
         return self.plan(person, case, kind, on=day, occurrence=occurrence,
                          sequence=sequence, one_off=one_off)
 
     def plan_after_business_days(
-        self, person: Record, case: Record, kind: str, *, days: int
-    ) -> Record | None:
+        self, person: PersonRecord, case: CaseRecord, kind: str, *, days: int
+    ) -> NudgeRecord | None:
         day = add_business_days(local_today(person, self._clock), days)
         return self.plan(person, case, kind, on=day)
 
-    def plan_cadence(self, person: Record, case: Record, cadence: str) -> list[Record]:
+    def plan_cadence(self, person: PersonRecord, case: CaseRecord,
+                     cadence: str) -> list[NudgeRecord]:
         """Every check-in the cadence implies, planned now so the plan is visible at
         once. Each is a one-off, keyed by its place in the schedule: planning the same
         cadence again adds nothing, and brings back none the person already handled."""
@@ -156,7 +160,7 @@ class NudgePlanner:
                    for index, item in enumerate(spec.schedule))
         return [nudge for nudge in planned if nudge is not None]
 
-    def plan_follow_on(self, person: Record, case: Record) -> Record | None:
+    def plan_follow_on(self, person: PersonRecord, case: CaseRecord) -> NudgeRecord | None:
         """After the last planned networking check-in, keep the relationship warm: plan
         the cadence's repeating check-in, unless the person stopped this contact."""
         cadence = case.get("cadence") or person["settings"]["cadence"]
@@ -169,13 +173,13 @@ class NudgePlanner:
         return self.plan_after(person, case, spec.repeat.kind, days=spec.repeat.every_days,
                                occurrence=REPEAT)
 
-    def of_person(self, person: Record) -> list[Record]:
+    def of_person(self, person: PersonRecord) -> list[NudgeRecord]:
         """The person's nudges as this turn leaves them: stored, with the changes it
         staged on top. Copies: change one, then :meth:`save` it."""
         ids = list(dict.fromkeys(person.get("nudge_ids", [])))
         stored = self._book.get_many(ids)
         changes = staged(person)
-        nudges: list[Record] = []
+        nudges: list[NudgeRecord] = []
         for nudge_id in ids:
             entry = changes.get(nudge_id)
             if entry is not None and stored.get(nudge_id) == entry["prior"]:
@@ -184,20 +188,20 @@ class NudgePlanner:
                 nudges.append(stored[nudge_id])
         return nudges
 
-    def get(self, person: Record, nudge_id: str) -> Record | None:
+    def get(self, person: PersonRecord, nudge_id: str) -> NudgeRecord | None:
         """One nudge as this turn sees it (see :meth:`of_person`)."""
         entry = staged(person).get(nudge_id)
         if entry is not None:
             return copy.deepcopy(entry["nudge"])
         return self._book.get(nudge_id)
 
-    def save(self, person: Record, nudge: Record) -> None:
+    def save(self, person: PersonRecord, nudge: NudgeRecord) -> None:
         """Stage a changed nudge, to be written when the person is saved."""
         known = staged(person).get(nudge["id"])
         prior = known["prior"] if known is not None else self._book.get(nudge["id"])
         stage(person, nudge, prior=prior)
 
-    def cancel(self, person: Record, *, case: Record | None = None,
+    def cancel(self, person: PersonRecord, *, case: CaseRecord | None = None,
                kind: str | None = None) -> int:
         """Cancel planned nudges, optionally only one case's or one kind's."""
         cancelled = 0
@@ -213,7 +217,7 @@ class NudgePlanner:
             cancelled += 1
         return cancelled
 
-    def cancel_moot(self, person: Record, case: Record, *, after: str) -> int:
+    def cancel_moot(self, person: PersonRecord, case: CaseRecord, *, after: str) -> int:
         """Cancel the case's check-ins that ``after`` (an event: ``feedback`` recorded,
         a ``reply`` reported) made pointless, such as "did you hear back?"."""
         return sum(self.cancel(person, case=case, kind=kind) for kind in MOOT_AFTER[after])

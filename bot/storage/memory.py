@@ -6,7 +6,7 @@ import copy
 import threading
 from collections.abc import Iterator
 
-from bot.interfaces import Record, Store
+from bot.interfaces import JsonObject, Record, Store
 
 __all__ = ["MemoryStore"]
 
@@ -24,12 +24,12 @@ class MemoryStore(Store):
             record = self._data.get(namespace, {}).get(key)
             return copy.deepcopy(record) if record is not None else None
 
-    def write(self, namespace: str, key: str, record: Record) -> None:
+    def write(self, namespace: str, key: str, record: JsonObject) -> None:
         with self._lock:
-            self._data.setdefault(namespace, {})[key] = copy.deepcopy(record)
+            self._data.setdefault(namespace, {})[key] = copy.deepcopy(dict(record))
 
-    def replace(self, namespace: str, key: str, record: Record, *,
-                expected: Record | None) -> bool:
+    def replace(self, namespace: str, key: str, record: JsonObject, *,
+                expected: JsonObject | None) -> bool:
         with self._lock:
             return super().replace(namespace, key, record, expected=expected)
 

@@ -21,7 +21,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from bot.interfaces import Record, Store, StoreError
+from bot.interfaces import JsonObject, Record, Store, StoreError
 from bot.storage.urls import redact
 
 __all__ = ["MIGRATIONS", "PostgresStore"]
@@ -50,7 +50,6 @@ class PostgresStore(Store):
     """``PostgresStore("postgresql://user@host/db")``; migrates on open (safe to rerun)."""
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8) -> None:
-        self._url = url
         try:
             # Fail fast and clearly when the server is not there; the pool would retry
             # quietly until its timeout.
@@ -94,7 +93,7 @@ class PostgresStore(Store):
             (namespace, list(keys)))
         return {key: doc for key, doc in rows}  # type: ignore[misc]  # text, jsonb -> dict
 
-    def write(self, namespace: str, key: str, record: Record) -> None:
+    def write(self, namespace: str, key: str, record: JsonObject) -> None:
         self._one(
             """INSERT INTO notnow_records (namespace, key, doc) VALUES (%s, %s, %s)
                ON CONFLICT (namespace, key)
@@ -102,8 +101,8 @@ class PostgresStore(Store):
             (namespace, key, Jsonb(record)),
         )
 
-    def replace(self, namespace: str, key: str, record: Record, *,
-                expected: Record | None) -> bool:
+    def replace(self, namespace: str, key: str, record: JsonObject, *,
+                expected: JsonObject | None) -> bool:
         if expected is None:
             sql = """INSERT INTO notnow_records (namespace, key, doc) VALUES (%s, %s, %s)
                      ON CONFLICT (namespace, key) DO NOTHING RETURNING 1"""

@@ -34,7 +34,7 @@ from urllib.parse import quote, unquote
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from bot.interfaces import CorruptRecordError, Record, Store, StoreError
+from bot.interfaces import CorruptRecordError, JsonObject, Record, Store, StoreError
 from bot.storage.atomic_json import (
     DIR_MODE,
     FILE_MODE,
@@ -135,7 +135,7 @@ class TinyDBStore(Store):
             return str(kept)
         return None
 
-    def write(self, namespace: str, key: str, record: Record) -> None:
+    def write(self, namespace: str, key: str, record: JsonObject) -> None:
         self._check_writable()
         path = self._path(namespace, key)
         with self._lock(namespace, key):
@@ -147,8 +147,8 @@ class TinyDBStore(Store):
             except OSError as exc:
                 raise StoreError(f"could not write {namespace}/{key}: {exc}") from exc
 
-    def replace(self, namespace: str, key: str, record: Record, *,
-                expected: Record | None) -> bool:
+    def replace(self, namespace: str, key: str, record: JsonObject, *,
+                expected: JsonObject | None) -> bool:
         with self._lock(namespace, key):
             if expected is None and self._path(namespace, key).exists():
                 return False  # cheaper than parsing it

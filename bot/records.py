@@ -1,0 +1,111 @@
+"""The shapes of the records the coach keeps: a person, their cases, their check-ins.
+
+Stores move plain JSON documents (:data:`bot.interfaces.Record`); these TypedDicts say
+what a person, case or nudge record holds, so a misspelt key is a type error rather
+than a silent ``None``. Keys a record gained in later versions are optional
+(``NotRequired``): older records are read as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+__all__ = [
+    "CaseRecord", "FlowState", "NudgeRecord", "PersonRecord", "SettingsRecord", "UserIds",
+    "WindowRecord",
+]
+
+
+class WindowRecord(TypedDict):
+    start: str
+    end: str
+    days: list[str]
+
+
+class SettingsRecord(TypedDict):
+    timezone: str
+    timezone_source: str
+    window: WindowRecord
+    cadence: str
+    name: NotRequired[str]
+
+
+class FlowState(TypedDict):
+    flow: str
+    step: str
+    case: str | None
+    asked: NotRequired[bool]
+    history: list[list[str]]
+
+
+class UserIds(TypedDict):
+    platform: str
+    workspace: str
+    id: str
+
+
+class CaseRecord(TypedDict):
+    id: str
+    created_at: str
+    status: str
+    mood: str | None
+    company: str
+    role: str
+    stage: str
+    date: str
+    contact: str
+    contact_role: str
+    reason: str
+    channel: str
+    variant: str
+    draft_shown_at: str | None
+    sent_at: str | None
+    feedback: str
+    improvements: list[str]
+    cadence: str | None
+    touches: list[dict[str, Any]]
+    resume_at: FlowState | None
+    outcomes: NotRequired[list[dict[str, Any]]]
+    nudges_stopped: NotRequired[bool]
+
+
+class PersonRecord(TypedDict):
+    version: int
+    user: UserIds
+    created_at: str
+    display_name: str | None
+    settings: SettingsRecord
+    flow: FlowState | None
+    return_to: FlowState | None
+    pending: dict[str, Any] | None
+    paused_until: str | None
+    safety: dict[str, Any] | None
+    cases: list[CaseRecord]
+    journal: list[dict[str, Any]]
+    nudge_ids: list[str]
+    updated_at: NotRequired[str]
+    menu: NotRequired[list[list[str]] | None]
+    last_nudge_day: NotRequired[str | None]
+    nudge_outbox: NotRequired[dict[str, Any] | None]
+
+
+class NudgeRecord(TypedDict):
+    id: str
+    key: NotRequired[str]
+    user: str
+    case: str
+    kind: str
+    due_at: str
+    state: str
+    attempts: int
+    sequence: NotRequired[int | None]
+    created_at: str
+    due_key: NotRequired[str | None]
+    retry_at: NotRequired[str | None]
+    claimed_at: NotRequired[str]
+    claimed_by: NotRequired[str | None]
+    acted_at: NotRequired[str]
+    sent_at: NotRequired[str]
+    failed_at: NotRequired[str]
+    last_error: NotRequired[str | None]
+    snoozed: NotRequired[int]
