@@ -156,3 +156,21 @@ def test_a_corrupt_count_file_is_kept_aside_and_counting_goes_on(
         assert shows_helpline(conv.last)
         assert referral_count(store) == 1  # counted again from zero, bytes kept aside
         assert len(list(path.parent.glob("*.corrupt-*"))) == 1
+
+
+def test_a_turn_run_again_after_a_race_counts_its_referral_once(
+        store: Store, content: Content, clock: ManualClock) -> None:
+    """The count is written after the turn's commit, so the first attempt, which lost
+    its compare-and-set to another process, leaves no count behind."""
+    from bot.conversation.people import PEOPLE
+    from bot.conversation.safety import referral_count
+    from tests.test_hardening_core import once_after_reading, two_coaches
+
+    shared, first, second = two_coaches(store, content, clock)
+    first.command("start")
+    once_after_reading(shared, PEOPLE, first.user.key, lambda: second.command("pause", "3"))
+    first.send(CRISIS)
+    assert HELPLINE in first.text
+    assert first.person["paused_until"]  # the race happened: the other process's pause won
+    assert first.person["safety"]
+    assert referral_count(store) == 1

@@ -195,6 +195,9 @@ class Coach:
             kept = [self.safety.default_reply()]
         return kept or [Reply(self.content.text("storage_error"))]
 
+    def committed(self, replies: list[Reply]) -> None:
+        self.safety.count_referrals(replies)
+
     def apology(self, loaded: PersonRecord | None) -> list[Reply]:
         """Say sorry, with the question the person was at (as saved) still answerable."""
         replies: list[Reply] = []

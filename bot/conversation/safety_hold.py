@@ -24,6 +24,8 @@ __all__ = ["SafetyHold"]
 
 log = logging.getLogger(__name__)
 
+REFERRAL = "safety-referral"  # the tag of the reply that starts a hold
+
 #: runs a data command (status, export, forget, help) as usual during the hold
 CommandRunner = Callable[[PersonRecord, Command, list[Reply]], bool]
 
@@ -46,14 +48,15 @@ class SafetyHold:
         """Hold the coaching and give the helpline. The reply is built before anything
         touches storage: a count that cannot be saved must never cost the resources."""
         person["safety"] = {"since": self._clock.now().isoformat(), "stage": "hold"}
-        replies.append(self.reply(self._resources(person)))
-        self._count_referral()
+        replies.append(self.reply(self._resources(person), referral=True))
 
-    def reply(self, resources: str) -> Reply:
+    def reply(self, resources: str, *, referral: bool = False) -> Reply:
+        """The helpline reply; ``referral`` marks the one that starts a hold, which
+        :meth:`count_referrals` counts once the turn is committed."""
         return Reply(
             self._content.render("safety:reply", {"resources": resources}),
             options=(Option(SAFETY_RESUME, self._content.safety.labels["want_resume"]),),
-            tags=frozenset({"safety"}),
+            tags=frozenset({"safety", REFERRAL} if referral else {"safety"}),
         )
 
     def default_reply(self) -> Reply:
@@ -96,9 +99,13 @@ class SafetyHold:
     def _resources(self, person: PersonRecord) -> str:
         return self._check.resources_for(person["settings"].get("timezone"))
 
-    def _count_referral(self) -> None:
-        """Best effort: the count is for the people running the bot, the reply is for
-        the person. Whatever the store raises is logged (no words, no ids) and dropped."""
+    def count_referrals(self, replies: list[Reply]) -> None:
+        """Count a hold the turn started, after the turn was committed: a turn run again
+        after a race counts once, a turn that was not saved not at all. Best effort: the
+        count is for the people running the bot, the reply is for the person; whatever
+        the store raises is logged (no words, no ids) and dropped."""
+        if not any(REFERRAL in reply.tags for reply in replies):
+            return
         SAFETY_REFERRALS.inc()
         try:
             count_referral(self._store)

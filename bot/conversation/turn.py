@@ -46,6 +46,10 @@ class Decider(Protocol):
         """What to say when deciding failed: sorry, and the question they were at."""
         ...
 
+    def committed(self, replies: list[Reply]) -> None:
+        """After the turn's commit, once: what may only happen if it stuck (counters)."""
+        ...
+
 
 class TurnTransaction:
     """Runs turns; thread-safe: one person's turns in order, different people in parallel."""
@@ -85,6 +89,7 @@ class TurnTransaction:
                       else self._people.fresh(user))
             try:
                 if decider.decide(user, person, event, replies):
+                    decider.committed(replies)
                     return replies  # forgotten: nothing left to save
             except StoreError:
                 log.exception("storage failed during a turn for %s", user.key)
@@ -94,6 +99,7 @@ class TurnTransaction:
                 return decider.apology(loaded)
             try:
                 if self._people.save(user, person, expected=loaded):
+                    decider.committed(replies)
                     return replies
             except StoreError:
                 log.exception("could not save %s", user.key)
