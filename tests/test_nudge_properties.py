@@ -34,7 +34,7 @@ from tests.conversation import Conversation, log_rejection
 from tests.nudge_checks import Inbox, check_store, copy_store
 
 SOMEONE = UserRef("test", "T1", "U1")
-EXAMPLES = {"MemoryStore": 2000, "TinyDBStore": 100, "PostgresStore": 150}
+EXAMPLES = {"MemoryStore": 2000, "TinyDBStore": 300, "PostgresStore": 300}
 BUTTONS = ("Done", "Tomorrow", "Next week", "Skip", "Stop for this contact",
            "Stop all", "Something happened", "Show me the draft", "Record their feedback",
            "continue")
