@@ -96,14 +96,8 @@ class NudgeActions:
             return [Reply(self.answer("already_handled", context))], None
         return [Reply(self._apply(person, case, nudge, action, context))], None
 
-    def _stop(
-        self,
-        person: PersonRecord,
-        case: CaseRecord,
-        nudge: NudgeRecord,
-        action: str,
-        context: dict[str, Any],
-    ) -> str:
+    def _stop(self, person: PersonRecord, case: CaseRecord, nudge: NudgeRecord, action: str,
+              context: dict[str, Any]) -> str:
         if nudge["state"] in ACTIONABLE_STATES:
             nudge.update({"state": "stopped", "acted_at": self._clock.now().isoformat()})
             self._planner.save(person, nudge)
@@ -114,14 +108,8 @@ class NudgeActions:
         self._planner.cancel(person)
         return self.answer("stopped_all", context)
 
-    def _apply(
-        self,
-        person: PersonRecord,
-        case: CaseRecord,
-        nudge: NudgeRecord,
-        action: str,
-        context: dict[str, Any],
-    ) -> str:
+    def _apply(self, person: PersonRecord, case: CaseRecord, nudge: NudgeRecord, action: str,
+               context: dict[str, Any]) -> str:
         now = self._clock.now()
         nudge["acted_at"] = now.isoformat()
         if action in ("snooze_tomorrow", "snooze_week"):
@@ -161,14 +149,8 @@ class NudgeActions:
             "done" if action == "done" else "skipped", {**context, "next_when": next_when}
         )
 
-    def _record_outcome(
-        self,
-        person: PersonRecord,
-        case: CaseRecord,
-        nudge: NudgeRecord,
-        action: str,
-        context: dict[str, Any],
-    ) -> str:
+    def _record_outcome(self, person: PersonRecord, case: CaseRecord, nudge: NudgeRecord,
+                        action: str, context: dict[str, Any]) -> str:
         outcome = action.removeprefix("outcome_")
         if outcome not in self._content.nudges.outcomes:
             return self._content.text("stale_choice")
