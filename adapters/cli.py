@@ -244,5 +244,46 @@ def nudges_list(user_key: str | None) -> None:
                    f"{row.get('attempts', 0):>5}  {row['user']:<28} {row.get('last_error') or ''}")
 
 
+@main.command("report")
+@click.option("--format", "fmt", type=click.Choice(["html", "csv", "json"]), default="html",
+              show_default=True, help="What to write.")
+@click.option("--workspace", default=None, metavar="PLATFORM:ID",
+              help="One workspace or server (slack:T024BE7LH, discord:discord); default: all.")
+@click.option("--since", default=None, metavar="YYYY-MM", help="First month (default: 11 "
+              "months before --until).")
+@click.option("--until", default=None, metavar="YYYY-MM",
+              help="Last month, included (default: this month).")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file (default: standard output).")
+def report_command(fmt: str, workspace: str | None, since: str | None, until: str | None,
+           output: str | None) -> None:
+    """The anonymous impact report: counts only, every small figure shown as "fewer than
+    5" (opens the store read-only)."""
+    from bot.clock import SystemClock
+    from bot.report.build import build_report
+    from bot.report.formats import render
+    from bot.storage import open_store
+
+    try:
+        store = open_store(_settings().db, read_only=True)
+    except StoreError as exc:
+        _fail(str(exc))
+    try:
+        built = build_report(store, clock=SystemClock(), workspace=workspace, since=since,
+                             until=until)
+    except ValueError as exc:
+        _fail(str(exc))
+    except StoreError as exc:
+        _fail(str(exc))
+    finally:
+        store.close()
+    text = render(built, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with open(output, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
 if __name__ == "__main__":
     main()

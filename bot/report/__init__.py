@@ -1,0 +1,1 @@
+"""The anonymous impact report for the people who run a community's coach."""
