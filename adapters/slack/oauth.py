@@ -145,7 +145,7 @@ class PrivateStateStore(FileOAuthStateStore):
                 try:
                     if not entry.is_file():
                         continue
-                    created = entry.stat().st_mtime
+                    created = _issued_at(entry)
                 except FileNotFoundError:  # consumed meanwhile
                     continue
                 if created < cutoff:
@@ -155,6 +155,19 @@ class PrivateStateStore(FileOAuthStateStore):
         pending.sort()
         for _, path in pending[: max(0, len(pending) - MAX_PENDING_STATES + 1)]:
             Path(path).unlink(missing_ok=True)
+
+
+def _issued_at(entry: os.DirEntry[str]) -> float:
+    """When a state was issued: the ``time.time()`` slack_sdk writes into the file (the
+    clock ``consume`` checks against), or the file's time if it holds anything else.
+    The file's time alone would be the kernel's, which may disagree with the process's.
+
+    :raises FileNotFoundError: the state was consumed meanwhile.
+    """
+    try:
+        return float(Path(entry.path).read_text(encoding="utf-8").strip())
+    except ValueError:
+        return entry.stat().st_mtime
 
 
 def _private_dir(path: Path) -> None:

@@ -136,9 +136,9 @@ async def test_expired_states_are_removed(
             await open_install_page(session, base)
         abandoned = state_files(oauth_settings)
         assert len(abandoned) == 5
-        for path in abandoned:  # made a quarter of an hour before their time ran out
-            made = path.stat().st_mtime - STATE_TTL_SECONDS - 15 * 60
-            os.utime(path, (made, made))
+        for path in abandoned:  # issued a quarter of an hour before their time ran out
+            issued = float(path.read_text()) - STATE_TTL_SECONDS - 15 * 60
+            path.write_text(str(issued))
         await open_install_page(session, base)
     assert not set(abandoned) & set(state_files(oauth_settings))
     assert len(state_files(oauth_settings)) == 1
