@@ -87,6 +87,10 @@ class PersonRecord(TypedDict):
     menu: NotRequired[list[list[str]] | None]
     last_nudge_day: NotRequired[str | None]
     nudge_outbox: NotRequired[dict[str, Any] | None]
+    #: ``{"outcomes": bool, "at": iso}``: whether anonymous outcome counts may be reported
+    consent: NotRequired[dict[str, Any]]
+    #: answers to the 90- and 180-day check-ins: ``{"at": iso, "days": 90, "answer": ...}``
+    milestones: NotRequired[list[dict[str, Any]]]
 
 
 class NudgeRecord(TypedDict):

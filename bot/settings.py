@@ -54,6 +54,9 @@ class Settings(BaseSettings):
         default=None, validation_alias=_env("SLACK_CLIENT_SECRET")
     )
 
+    #: the bearer token ``GET /admin/report`` asks for (HTTP mode); unset, the page is off
+    report_token: str | None = Field(default=None, validation_alias=_env("NOTNOW_REPORT_TOKEN"))
+
     discord_token: str | None = Field(default=None, validation_alias=_env("DISCORD_TOKEN"))
     discord_api_url: str | None = Field(default=None, validation_alias=_env("DISCORD_API_URL"))
     discord_gateway_url: str | None = Field(

@@ -87,6 +87,16 @@ class _Maker:
         }
         if consent is not None:
             person["consent"] = consent
+        milestones = []
+        for days in (90, 180):  # asked at 90 and 180 days; some found a role, some not yet
+            asked = created + timedelta(days=days)
+            if asked < END and self.rng.random() < 0.8:
+                answer = self.rng.choices(["found_role", "still_looking", "rather_not_say"],
+                                          weights=[3, 5, 1])[0]
+                milestones.append({"at": self.moment(asked, 5).isoformat(), "days": days,
+                                   "answer": answer})
+        if milestones:
+            person["milestones"] = milestones
         opened = created
         for _ in range(self.rng.choice([0, 1, 1, 1, 2, 2, 3])):
             opened = self.moment(opened, 40)

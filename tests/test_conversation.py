@@ -14,7 +14,8 @@ from tests.conversation import Conversation, log_rejection
 def test_full_three_step_run_ends_with_draft_journal_and_nudges(conv: Conversation) -> None:
     conv.command("start")
     assert "three steps" in conv.text
-    assert conv.options[:2] == ["Gutted, honestly", "Frustrated or angry"]
+    assert conv.options[:2] == ["Yes, count my answers", "No thanks"]  # consent, then step 1
+    assert conv.options[2:4] == ["Gutted, honestly", "Frustrated or angry"]
 
     conv.pick("Gutted")
     assert "disappointment" in conv.text

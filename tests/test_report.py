@@ -51,6 +51,9 @@ def recount_events(history: History) -> dict[str, list[Event]]:
     for key, person in history.people.items():
         note("people", key, person["created_at"])
         consented = (person.get("consent") or {}).get("outcomes") is True
+        found = [m["at"] for m in person.get("milestones", []) if m["answer"] == "found_role"]
+        if consented and found:
+            note("roles_found", key, min(found))
         for entry in person["journal"]:
             note("feedback_recorded", key, entry["at"])
         for case in person["cases"]:

@@ -23,10 +23,11 @@ from adapters.discord.hardening import guard_gateway
 from adapters.discord.render import chosen_note
 from adapters.discord.turns import display_name, profile_of, user_ref
 from adapters.discord.views import ChoiceButton, ChoiceMenu
+from bot.conversation.command_handlers import report_reply
 from bot.conversation.engine import Coach
 from bot.messages import Choice, Command, Input, Reply, Text
 
-__all__ = ["CHECK_DMS", "DMS_CLOSED_HELP", "NotnowClient", "intents"]
+__all__ = ["CHECK_DMS", "DMS_CLOSED_HELP", "NotnowClient", "intents", "manages_server"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,13 @@ def intents() -> discord.Intents:
     chosen.guilds = True
     chosen.dm_messages = True
     return chosen
+
+
+def manages_server(interaction: discord.Interaction[Any]) -> bool:
+    """Whether the person asked from within a server where they hold Manage Server
+    (``member.permissions`` of the interaction, as Discord computed it for them there).
+    In a DM there is no server to check, so never."""
+    return interaction.guild_id is not None and interaction.permissions.manage_guild
 
 
 class NotnowClient(discord.AutoShardedClient):
@@ -93,7 +101,10 @@ class NotnowClient(discord.AutoShardedClient):
         user = interaction.user
         try:
             async with self._hold(user):
-                replies = await self._take_turn(user, Command(name, arg))
+                if name == "report" and manages_server(interaction):
+                    replies = await self._report(user, arg)
+                else:  # anyone else asking for the report: the engine refuses
+                    replies = await self._take_turn(user, Command(name, arg))
                 if replies is None:
                     await self._whisper(interaction, SOMETHING_WENT_WRONG)
                     return
@@ -108,6 +119,16 @@ class NotnowClient(discord.AutoShardedClient):
         except Exception:
             log.exception("/notnow %s failed", name)
             await self._whisper(interaction, SOMETHING_WENT_WRONG)
+
+    async def _report(self, user: discord.abc.Snowflake, fmt: str) -> list[Reply] | None:
+        """The programme report as an attachment. Discord people are one workspace
+        (:data:`~adapters.discord.turns.WORKSPACE`), whichever server they came from."""
+        who = user_ref(user)
+        coach = self.coach
+        reply = await self._turns.call(who, lambda: report_reply(
+            coach.store, content=coach.content, clock=coach.clock,
+            workspace=f"{who.platform}:{who.workspace}", fmt=fmt or "html"))
+        return [reply] if reply is not None else None
 
     async def _whisper(self, interaction: discord.Interaction[Any], text: str) -> None:
         """An ephemeral followup; a failure here is logged, there is no one else to tell."""

@@ -18,15 +18,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import make_web_client
 from adapters.slack.delivery import Delivery
-from adapters.slack.listeners import SlackListeners
+from adapters.slack.listeners import ReportMaker, SlackListeners
 from adapters.slack.oauth import oauth_settings
+from bot.conversation.command_handlers import report_reply
+from bot.messages import Reply
 from bot.settings import Settings
 from bot.storage.event_ledger import EventLedger
 
 if TYPE_CHECKING:
     from bot.conversation.engine import Coach
 
-__all__ = ["SlackConfigError", "build_slack_app"]
+__all__ = ["SlackConfigError", "build_slack_app", "report_maker"]
 
 
 class SlackConfigError(ValueError):
@@ -63,8 +65,19 @@ def build_slack_app(
     with _without_bolt_token_warning():
         app = _bolt_app(settings, client, oauth)
     ledger = EventLedger(store=coach.store, clock=coach.clock)
-    SlackListeners(coach=coach, ledger=ledger, delivery=delivery).register(app)
+    SlackListeners(coach=coach, ledger=ledger, delivery=delivery,
+                   reports=report_maker(coach)).register(app)
     return app
+
+
+def report_maker(coach: Coach) -> ReportMaker:
+    """The programme report for one workspace, from the coach's store and clock."""
+
+    def make(workspace: str, fmt: str) -> Reply:
+        return report_reply(coach.store, content=coach.content, clock=coach.clock,
+                            workspace=workspace, fmt=fmt or "html")
+
+    return make
 
 
 def _bolt_app(

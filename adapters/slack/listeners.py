@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -30,15 +31,16 @@ from adapters.slack.inputs import (
     who_from_command,
     who_from_event,
 )
-from adapters.slack.profile import users_info
+from adapters.slack.profile import is_workspace_admin, users_info
 from adapters.slack.render import ACTION_PREFIX
-from bot.messages import Input, UserRef
+from bot.conversation.commands import parse_command
+from bot.messages import Command, Input, Reply, Text, UserRef
 from bot.storage.event_ledger import EventLedger
 
 if TYPE_CHECKING:
     from adapters.common.turns import CoachPort
 
-__all__ = ["COMMAND", "DM_NOTICE", "SlackListeners"]
+__all__ = ["COMMAND", "DM_NOTICE", "ReportMaker", "SlackListeners"]
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,14 @@ COMMAND = "/notnow"
 DM_NOTICE = "I've sent you a direct message, so we can talk in private. See you there."
 
 
+#: builds the programme report for a workspace (``"slack:T…"``) in a format (``html``...)
+ReportMaker = Callable[[str, str], Reply]
+
+
 class SlackListeners:
-    """Holds what the listeners share and registers them on an :class:`AsyncApp`."""
+    """Holds what the listeners share and registers them on an :class:`AsyncApp`.
+
+    ``reports`` builds the programme report; without it, everyone is refused."""
 
     def __init__(
         self,
@@ -58,11 +66,13 @@ class SlackListeners:
         ledger: EventLedger,
         delivery: Delivery | None = None,
         turns: TurnRunner | None = None,
+        reports: ReportMaker | None = None,
     ) -> None:
         self._coach = coach
         self._ledger = ledger
         self._delivery = delivery or Delivery()
         self._turns = turns or TurnRunner(coach=coach)
+        self._reports = reports
 
     def register(self, app: AsyncApp) -> None:
         app.command(COMMAND)(self.on_command)
@@ -186,6 +196,29 @@ class SlackListeners:
                     who.user,
                 )
                 return
-            replies = await self._turns.take_turn(who, event, profile=users_info(client, who))
+            report = _report_asked(event)
+            if report is not None:
+                replies = await self._report(client, who, report)
+            else:
+                replies = await self._turns.take_turn(who, event,
+                                                      profile=users_info(client, who))
             if replies:
                 await self._delivery.post(client, who, channel, replies)
+
+    async def _report(self, client: AsyncWebClient, who: UserRef,
+                      asked: Command) -> list[Reply] | None:
+        """The programme report, as a file, for a workspace admin or owner; anyone else
+        gets the engine's refusal, and nothing is built."""
+        if self._reports is not None and await is_workspace_admin(client, who):
+            workspace = f"{who.platform}:{who.workspace}"
+            reply = await self._turns.call(who, self._reports, workspace, asked.arg)
+            return [reply] if reply is not None else None
+        return await self._turns.take_turn(who, Command("report"))
+
+
+def _report_asked(event: Input) -> Command | None:
+    """``report`` (``/notnow report``, or typed in the DM), read by the engine's parser."""
+    command = parse_command(event.text) if isinstance(event, Text) else event
+    if isinstance(command, Command) and command.name == "report":
+        return command
+    return None

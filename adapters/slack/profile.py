@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.common.profile import Profile, ProfileSource
 from bot.messages import UserRef
 
-__all__ = ["profile_from_user", "users_info"]
+__all__ = ["is_workspace_admin", "profile_from_user", "users_info"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,25 @@ def users_info(client: AsyncWebClient, who: UserRef) -> ProfileSource:
         return profile_from_user(user) if isinstance(user, dict) else None
 
     return fetch
+
+
+async def is_workspace_admin(client: AsyncWebClient, who: UserRef) -> bool:
+    """Whether Slack says ``who`` administers or owns their workspace (``users.info``:
+    ``user.is_admin`` or ``user.is_owner``). Asked afresh each time, since roles change;
+    any refusal, or a user of another team, counts as no."""
+    try:
+        response = await client.users_info(user=who.user)
+    except (SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("slack users.info failed for an admin check: %s (team=%s user=%s)",
+                    type(exc).__name__, who.workspace, who.user)
+        return False
+    user = response.get("user")
+    if not isinstance(user, dict) or user.get("deleted"):
+        return False
+    team = user.get("team_id")
+    if isinstance(team, str) and team and team != who.workspace:
+        return False
+    return user.get("is_admin") is True or user.get("is_owner") is True
 
 
 def profile_from_user(user: dict[str, object]) -> Profile:

@@ -12,7 +12,10 @@ is a 400 before anything else, on the install pages too.
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -33,13 +36,19 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.ops.metrics import CONTENT_TYPE_LATEST, render_metrics
 
-__all__ = ["EVENTS_PATH", "HEALTH_PATH", "METRICS_PATH", "build_web_app"]
+__all__ = ["EVENTS_PATH", "HEALTH_PATH", "METRICS_PATH", "REPORT_PATH", "ReportPage",
+           "build_web_app"]
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
+REPORT_PATH = "/admin/report"
+#: the report as text: (workspace or None for all, since, until, format) -> body;
+#: raises ValueError for a month or format it cannot read
+ReportPage = Callable[[str | None, str | None, str | None, str], str]
+_REPORT_TYPES = {"html": "text/html", "csv": "text/csv", "json": "application/json"}
 _BOLT_EXTRACTORS = (to_action, to_command, to_event, to_message, to_options, to_shortcut,
                     to_step, to_view)
 
@@ -52,6 +61,45 @@ async def _metrics(_: web.Request) -> web.Response:
     """Prometheus scrapes this; it holds counts and timings, never who said what."""
     return web.Response(body=render_metrics(),
                         headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+class _ReportEndpoint:
+    """``GET /admin/report``: the programme report for whoever holds the token.
+
+    No token configured: 404, the page does not exist. A missing or wrong bearer token:
+    401, compared in constant time. ``workspace`` (``slack:T…``), ``since``/``until``
+    (``2026-01``) and ``format`` (``html``, ``csv``, ``json``) are optional."""
+
+    def __init__(self, page: ReportPage, *, token: str | None) -> None:
+        self._page = page
+        self._token = token
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if not self._token:
+            raise web.HTTPNotFound()
+        if not self._authorised(request.headers.get("Authorization", "")):
+            log.warning("refused a report request without the right token")
+            return web.Response(status=401, text="a valid bearer token is required",
+                                headers={"WWW-Authenticate": 'Bearer realm="notnow report"'})
+        query = request.query
+        fmt = query.get("format", "html")
+        if fmt not in _REPORT_TYPES:
+            return web.Response(status=400, text="format must be html, csv or json")
+        try:
+            body = await asyncio.to_thread(self._page, query.get("workspace") or None,
+                                           query.get("since") or None,
+                                           query.get("until") or None, fmt)
+        except ValueError:
+            return web.Response(status=400, text="since and until are months, like 2026-01")
+        return web.Response(text=body, content_type=_REPORT_TYPES[fmt], charset="utf-8",
+                            headers={"Cache-Control": "no-store",
+                                     "X-Content-Type-Options": "nosniff"})
+
+    def _authorised(self, header: str) -> bool:
+        scheme, _, given = header.partition(" ")
+        expected = (self._token or "").encode()
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
+                                                                  expected)
 
 
 class _BoltEndpoint:
@@ -132,14 +180,19 @@ def _readable(body: object) -> bool:
     return True
 
 
-def build_web_app(app: AsyncApp | None, *, signing_secret: str | None) -> web.Application:
-    """The web application; without a Bolt app (Socket Mode) it only answers health checks.
+def build_web_app(app: AsyncApp | None, *, signing_secret: str | None,
+                  report: ReportPage | None = None,
+                  report_token: str | None = None) -> web.Application:
+    """The web application; without a Bolt app (Socket Mode) it only answers health checks
+    (and the report page, given ``report``; it answers 404 unless ``report_token`` is set).
 
     With OAuth configured, Bolt's install page and redirect are served too.
     """
     web_app = web.Application()
     web_app.router.add_get(HEALTH_PATH, _health)
     web_app.router.add_get(METRICS_PATH, _metrics)
+    if report is not None:
+        web_app.router.add_get(REPORT_PATH, _ReportEndpoint(report, token=report_token).handle)
     if app is None or not signing_secret:
         return web_app
     endpoint = _BoltEndpoint(app, signing_secret=signing_secret)

@@ -20,7 +20,8 @@ from slack_bolt.app.async_app import AsyncApp
 from adapters.slack.app import build_slack_app
 from adapters.slack.delivery import Delivery
 from adapters.slack.nudges import SlackNudgeSender
-from adapters.slack.server import build_web_app
+from adapters.slack.server import ReportPage, build_web_app
+from bot.conversation.command_handlers import report_text
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -61,6 +62,16 @@ class SlackService:
         await self._session.close()
 
 
+def report_page(coach: Coach) -> ReportPage:
+    """``/admin/report``'s body, from the coach's store and clock."""
+
+    def page(workspace: str | None, since: str | None, until: str | None, fmt: str) -> str:
+        return report_text(coach.store, clock=coach.clock, workspace=workspace, since=since,
+                           until=until, fmt=fmt)
+
+    return page
+
+
 async def start_slack(
     settings: Settings, coach: Coach, *, port: int = 3000, host: str = "0.0.0.0"
 ) -> SlackService:
@@ -86,9 +97,11 @@ async def _start(
     socket: AsyncSocketModeHandler | None = None
     if settings.slack_app_token:
         socket = AsyncSocketModeHandler(app, settings.slack_app_token)
-        web_app = build_web_app(None, signing_secret=None)
+        web_app = build_web_app(None, signing_secret=None, report=report_page(coach),
+                                report_token=settings.report_token)
     else:
-        web_app = build_web_app(app, signing_secret=settings.slack_signing_secret)
+        web_app = build_web_app(app, signing_secret=settings.slack_signing_secret,
+                                report=report_page(coach), report_token=settings.report_token)
     runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -33,8 +33,9 @@ from rapidfuzz.distance import Indel
 from bot.messages import Option, Reply
 
 __all__ = [
-    "CASE_PREFIX", "FORGET_NO", "FORGET_YES", "MENU_PREFIX", "NUDGE_PREFIX", "SAFETY_CONFIRM",
-    "SAFETY_NOT_YET", "SAFETY_RESUME", "ChoiceMatcher", "Resolved", "bare_value", "case_value",
+    "CASE_PREFIX", "CONSENT_NO", "CONSENT_YES", "FORGET_NO", "FORGET_YES", "MENU_PREFIX",
+    "NUDGE_PREFIX", "SAFETY_CONFIRM", "SAFETY_NOT_YET", "SAFETY_RESUME", "ChoiceMatcher",
+    "Resolved", "bare_value", "case_value",
     "flow_value", "menu_options", "menu_record", "menu_value", "normalise", "nudge_of",
     "nudge_value",
 ]
@@ -71,6 +72,8 @@ FORGET_NO = "forget=no"
 SAFETY_RESUME = "safety=resume"
 SAFETY_CONFIRM = "safety=confirm"
 SAFETY_NOT_YET = "safety=not_yet"
+CONSENT_YES = "consent=yes"
+CONSENT_NO = "consent=no"
 
 
 def flow_value(flow: str, step: str, value: str) -> str:

@@ -16,12 +16,18 @@ from bot.conversation.menus import Menus
 from bot.conversation.overview import overview_text
 from bot.conversation.people import active_case
 from bot.conversation.personal_data import PersonalData
-from bot.interfaces import Clock
-from bot.messages import Command, Reply, UserRef
+from bot.interfaces import Clock, Store
+from bot.messages import Command, ExportFile, Reply, UserRef
 from bot.nudges.book import NudgeBook
+from bot.nudges.plan import shares_outcomes
 from bot.records import PersonRecord
+from bot.report.build import build_report
+from bot.report.formats import render
 
-__all__ = ["CommandHandlers"]
+__all__ = ["REPORT_FORMATS", "CommandHandlers", "report_reply", "report_text"]
+
+#: what ``report [format]`` accepts; the first is the default
+REPORT_FORMATS = ("html", "csv", "json")
 
 Handler = Callable[[UserRef, PersonRecord, str, list[Reply]], None]
 
@@ -143,3 +149,39 @@ class CommandHandlers:
 
     def _help(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         replies.append(Reply(self.help_text()))
+
+    def _outcomes(self, user: UserRef, person: PersonRecord, arg: str,
+                  replies: list[Reply]) -> None:
+        """Say where the person stands on sharing outcome counts, and ask again."""
+        now = "consent_now_yes" if shares_outcomes(person) else "consent_now_no"
+        self._menus.ask_consent(replies, question=self._content.text(now))
+
+    def _report(self, user: UserRef, person: PersonRecord, arg: str,
+                replies: list[Reply]) -> None:
+        """Refuse: a turn cannot prove who runs a workspace. An adapter that checked the
+        platform's own roles (Slack admins, Discord's Manage Server) calls
+        :func:`report_reply` instead, so for anyone else nothing is ever built."""
+        replies.append(self._text("report_refused"))
+
+
+def report_text(store: Store, *, clock: Clock, workspace: str | None, since: str | None = None,
+                until: str | None = None, fmt: str = "html") -> str:
+    """The programme's anonymous report for ``workspace`` (``"slack:T…"``; all when
+    ``None``), over whole months ``since``..``until``, rendered as ``fmt``.
+
+    :raises ValueError: a month or format it cannot read.
+    """
+    report = build_report(store, clock=clock, workspace=workspace, since=since, until=until)
+    return render(report, fmt)
+
+
+def report_reply(store: Store, *, content: Content, clock: Clock, workspace: str | None,
+                 fmt: str = "html") -> Reply:
+    """The report as a file, for someone an adapter has checked may have it (see
+    :meth:`CommandHandlers._report`). A format outside :data:`REPORT_FORMATS` gives HTML."""
+    chosen = fmt.lower().strip()
+    chosen = chosen if chosen in REPORT_FORMATS else REPORT_FORMATS[0]
+    body = report_text(store, clock=clock, workspace=workspace, fmt=chosen)
+    day = clock.now().date().isoformat()
+    return Reply(content.text("report_ready"),
+                 file=ExportFile(f"notnow-report-{day}.{chosen}", body))

@@ -50,6 +50,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("stop", aliases=("cancel",)),
     CommandSpec("export", on_hold=True),
     CommandSpec("forget", aliases=("delete",), on_hold=True),
+    CommandSpec("outcomes", aliases=("consent",), on_hold=True),
+    CommandSpec("report", argument="format", on_hold=True),
     CommandSpec("help", aliases=("menu", "?"), on_hold=True),
 )
 _BY_WORD: dict[str, CommandSpec] = {

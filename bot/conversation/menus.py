@@ -11,6 +11,8 @@ from __future__ import annotations
 from bot.content.loader import Content
 from bot.conversation.choices import (
     CASE_PREFIX,
+    CONSENT_NO,
+    CONSENT_YES,
     FORGET_NO,
     FORGET_YES,
     NUDGE_PREFIX,
@@ -87,10 +89,13 @@ class Menus:
             return
         if greet:
             replies.append(Reply(self._content.text("welcome")))
+            if "consent" not in person:
+                self.ask_consent(replies)
         self.new_case(person, replies)
 
     def new_case(self, person: PersonRecord, replies: list[Reply]) -> None:
         case = new_case(person, now_iso=self._clock.now().isoformat())
+        self._nudge_actions.planner.plan_milestones(person)  # once, from the first case
         self._flows.start(person, case, replies)
 
     def park_current(self, person: PersonRecord) -> None:
@@ -99,6 +104,30 @@ class Menus:
         case = active_case(person)
         if flow is not None and case is not None and flow["flow"] != "settings":
             case["resume_at"] = flow
+
+    # -- consent to outcome counts ----------------------------------------------------
+
+    def ask_consent(self, replies: list[Reply], *, question: str | None = None) -> None:
+        """Whether anonymous outcome counts may go in the programme's report. Asked at
+        first contact, between the welcome and step 1, which does not wait for it: no
+        answer counts as no."""
+        replies.append(Reply(question or self._content.text("consent_ask"), options=(
+            Option(CONSENT_YES, self._content.label("consent_yes"), "primary"),
+            Option(CONSENT_NO, self._content.label("consent_no")),
+        )))
+
+    def record_consent(self, person: PersonRecord, agreed: bool, replies: list[Reply]) -> None:
+        """Keep the answer; yes plans the 90- and 180-day check-ins (once), no cancels
+        any pending ones. Both through the turn's planner, so one commit covers them."""
+        person["consent"] = {"outcomes": agreed, "at": self._clock.now().isoformat()}
+        planner = self._nudge_actions.planner
+        if agreed:
+            planner.plan_milestones(person)
+        else:
+            planner.cancel_milestones(person)
+        # then the question they were at, with its buttons, so the conversation goes on
+        self._flows.keep_place(person, replies,
+                               self._content.text("consent_yes" if agreed else "consent_no"))
 
     # -- forget, feedback -------------------------------------------------------------
 
@@ -140,6 +169,9 @@ class Menus:
             self._data.forget(user, person)
             replies.append(Reply(self._content.text("forget_done")))
             return True
+        if event.value in (CONSENT_YES, CONSENT_NO):
+            self.record_consent(person, event.value == CONSENT_YES, replies)
+            return False
         if event.value == FORGET_NO:
             replies.append(Reply(self._content.text("forget_kept")))
             return False

@@ -15,11 +15,19 @@ from bot.conversation.context import build_context, format_day
 from bot.conversation.people import case_by_id, person_key
 from bot.interfaces import Clock
 from bot.messages import Option, Reply
-from bot.nudges.plan import NudgePlanner, local_today, window_start_utc
+from bot.nudges.plan import (
+    MILESTONES,
+    NudgePlanner,
+    local_today,
+    shares_outcomes,
+    window_start_utc,
+)
 from bot.records import CaseRecord, NudgeRecord, PersonRecord
 
 __all__ = ["NudgeActions", "nudge_reply"]
 ACTIONABLE_STATES = frozenset({"sent", "claimed"})
+#: the answers a 90- or 180-day check-in offers, instead of the standard buttons
+MILESTONE_ANSWERS = ("found_role", "still_looking", "rather_not_say")
 
 
 def nudge_reply(
@@ -34,6 +42,9 @@ def nudge_reply(
     draft = (
         content.render(f"nudge:{nudge['kind']}:draft", context) if spec.draft is not None else None
     )
+    if nudge["kind"] in MILESTONES:
+        return Reply(text=f"{title}\n\n{text}", options=_milestone_options(nudge, content),
+                     nudge_id=nudge["id"])
     buttons = [*spec.extra_buttons, *content.nudges.standard_buttons]
     options = tuple(
         Option(
@@ -52,6 +63,13 @@ def nudge_reply(
     )
 
 
+def _milestone_options(nudge: NudgeRecord, content: Content) -> tuple[Option, ...]:
+    return tuple(Option(nudge_value(nudge["id"], f"milestone_{answer}"),
+                        content.label(f"milestone_{answer}"),
+                        "primary" if index == 0 else "default")
+                 for index, answer in enumerate(MILESTONE_ANSWERS))
+
+
 class NudgeActions:
     """The effect of each nudge button on the nudge, the case and the plan."""
 
@@ -59,6 +77,11 @@ class NudgeActions:
         self._content = content
         self._clock = clock
         self._planner = planner
+
+    @property
+    def planner(self) -> NudgePlanner:
+        """The planner the buttons plan with (the turn's own, so one commit covers it)."""
+        return self._planner
 
     def answer(self, name: str, context: dict[str, Any]) -> str:
         return self._content.render(f"nudge_answer:{name}", context)
@@ -74,6 +97,8 @@ class NudgeActions:
         context = build_context(
             person, case, now=self._clock.now(), upset_moods=self._content.coach.upset_moods
         )
+        if action.startswith("milestone_"):
+            return [Reply(self._record_milestone(person, nudge, action, context))], None
         if action in ("continue", "show_draft", "feedback"):
             return [], f"{action}:{nudge['case']}"
         if action.startswith("outcome_") and case is not None:
@@ -163,6 +188,24 @@ class NudgeActions:
         )
         self._planner.cancel_moot(person, case, after="reply")  # every outcome is a reply
         return self.answer("outcome", {**context, "outcome": outcome})
+
+    def _record_milestone(self, person: PersonRecord, nudge: NudgeRecord, action: str,
+                          context: dict[str, Any]) -> str:
+        """Once per milestone, from someone who still agrees to share outcomes."""
+        answer = action.removeprefix("milestone_")
+        days = MILESTONES.get(nudge["kind"])
+        answered = {m.get("days") for m in person.get("milestones", [])}
+        if days is None or answer not in MILESTONE_ANSWERS:
+            return self._content.text("stale_choice")
+        if (nudge["state"] not in ACTIONABLE_STATES or days in answered
+                or not shares_outcomes(person)):
+            return self.answer("already_handled", context)
+        now = self._clock.now().isoformat()
+        nudge.update({"state": "done", "acted_at": now})
+        self._planner.save(person, nudge)
+        person.setdefault("milestones", []).append({"at": now, "days": days, "answer": answer})
+        return self._content.text(
+            "milestone_found_role" if answer == "found_role" else "milestone_thanks")
 
     def _when(self, person: PersonRecord, when: datetime) -> str:
         return format_day(when, person["settings"]["timezone"])

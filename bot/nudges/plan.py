@@ -24,8 +24,8 @@ from bot.nudges.book import ACTIVE_STATES, NudgeBook
 from bot.nudges.outbox import stage, staged
 from bot.records import CaseRecord, NudgeRecord, PersonRecord
 
-__all__ = ["MOOT_AFTER", "NudgePlanner", "key_of", "local_today", "nudge_key",
-           "window_start_utc"]
+__all__ = ["MILESTONES", "MOOT_AFTER", "NudgePlanner", "key_of", "local_today", "nudge_key",
+           "shares_outcomes", "window_start_utc"]
 
 ONCE = "1"  # the occurrence of a check-in a case has at most one of at a time
 REPEAT = "repeat"  # the cadence's repeating check-in, after the schedule ran out
@@ -34,6 +34,15 @@ MOOT_AFTER: dict[str, tuple[str, ...]] = {
     "feedback": ("heard_back",),  # they answered: no need to ask whether they did
     "reply": ("heard_back",),
 }
+
+#: the "have you found a role?" check-ins, by kind: days after the person's first case
+MILESTONES: dict[str, int] = {"milestone_90": 90, "milestone_180": 180}
+
+
+def shares_outcomes(person: PersonRecord) -> bool:
+    """Whether the person agreed that anonymous outcome counts may be reported."""
+    consent = person.get("consent") or {}
+    return consent.get("outcomes") is True
 
 
 def nudge_key(case: Mapping[str, Any], kind: str, occurrence: str) -> str:
@@ -160,6 +169,25 @@ class NudgePlanner:
                    for index, item in enumerate(spec.schedule))
         return [nudge for nudge in planned if nudge is not None]
 
+    def plan_milestones(self, person: PersonRecord) -> list[NudgeRecord]:
+        """The 90- and 180-day check-ins, for someone who agreed to share outcomes: due
+        that many days after their first case, on its nudge key, and once per person
+        (one already planned, sent or answered, for whichever case, is not planned again;
+        a cancelled one, after a change of mind, is)."""
+        if not shares_outcomes(person) or not person["cases"]:
+            return []
+        first = person["cases"][0]
+        zone = ZoneInfo(person["settings"]["timezone"])
+        started = datetime.fromisoformat(first["created_at"]).astimezone(zone).date()
+        kept = {n["kind"] for n in self.of_person(person) if n["state"] != "cancelled"}
+        planned = (self.plan(person, first, kind, on=started + timedelta(days), one_off=True)
+                   for kind, days in MILESTONES.items() if kind not in kept)
+        return [nudge for nudge in planned if nudge is not None]
+
+    def cancel_milestones(self, person: PersonRecord) -> int:
+        """Cancel the pending 90- and 180-day check-ins (the person said no after all)."""
+        return sum(self.cancel(person, kind=kind) for kind in MILESTONES)
+
     def plan_follow_on(self, person: PersonRecord, case: CaseRecord) -> NudgeRecord | None:
         """After the last planned networking check-in, keep the relationship warm: plan
         the cadence's repeating check-in, unless the person stopped this contact."""
@@ -168,7 +196,7 @@ class NudgePlanner:
         if spec is None or spec.repeat is None or case.get("nudges_stopped"):
             return None
         if any(n["case"] == case["id"] and n["state"] == "planned"
-               for n in self.of_person(person)):
+               and n["kind"] not in MILESTONES for n in self.of_person(person)):
             return None
         return self.plan_after(person, case, spec.repeat.kind, days=spec.repeat.every_days,
                                occurrence=REPEAT)

@@ -58,6 +58,7 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("interviews", "Interviews", "count"),
     FigureSpec("offers", "Offers", "count"),
     FigureSpec("later_conversations", "Later conversations", "count"),
+    FigureSpec("roles_found", "Found a role (asked at 90 and 180 days)", "people"),
     FigureSpec("days_to_followup", "Time from rejection to follow-up (median)", "days"),
     FigureSpec("not_now_rate", '"No" became "not now"', "rate"),
 )
@@ -197,6 +198,10 @@ class ReportData:
         workspace = workspace_of(key)
         self.count("people", workspace, person.get("created_at"), key)
         consented = _consents_to_outcomes(person)
+        found = sorted(m["at"] for m in person.get("milestones") or []
+                       if m.get("answer") == "found_role" and m.get("at"))
+        if consented and found:  # once per person, when they first said so
+            self.count("roles_found", workspace, found[0], key)
         for case in person.get("cases") or []:
             self._add_case(workspace, key, case, consented=consented)
         for entry in person.get("journal") or []:

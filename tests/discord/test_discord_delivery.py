@@ -103,7 +103,7 @@ async def test_many_options_become_a_menu_that_works(
     await settle(standin)
     menu = jo.dm_messages[-1]["components"][0]["components"][0]
     assert menu["type"] == 3 and menu["custom_id"] == "notnow-menu"
-    assert len(menu["options"]) == 11
+    assert len(options) > 10 and len(menu["options"]) == len(options)
 
     await jo.pick("Okay")
     assert "steady" in jo.text

@@ -32,6 +32,10 @@ __all__ = ["DM_CLOSED", "DiscordStandIn", "RestCall"]
 
 API = "/api/v10"
 DISCORD_EPOCH_MS = 1_420_070_400_000
+# A member's permissions in the guild channel, as Discord sends them (no Manage Server),
+# and the Manage Server bit (0x20) members in ``managers`` hold on top.
+MEMBER_PERMISSIONS = 2248473465835073
+MANAGE_GUILD = 0x20
 DM_CLOSED = {"code": 50007, "message": "Cannot send messages to this user"}
 EPHEMERAL, LOADING = 1 << 6, 1 << 7
 Json = dict[str, Any]
@@ -87,6 +91,7 @@ class DiscordStandIn:
         self.messages: dict[str, Json] = {}
         self.dm_channels: dict[str, str] = {}
         self.dms_closed: set[str] = set()
+        self.managers: set[str] = set()  # user ids whose member.permissions has Manage Server
         self._interactions: dict[str, Json] = {}
         self._originals: dict[str, str] = {}
         self._answered: set[str] = set()
@@ -480,9 +485,10 @@ class DiscordStandIn:
                 channel={"id": channel_id, "type": 1, "flags": 0, "recipients": [owner]},
             )  # fmt: skip
         else:
+            permissions = MEMBER_PERMISSIONS | (MANAGE_GUILD if user["id"] in self.managers else 0)
             member = {"user": user, "roles": [], "joined_at": _now(), "deaf": False, "mute": False,
                       "flags": 0, "pending": False, "nick": None, "avatar": None,
-                      "permissions": "2248473465835073", "premium_since": None}  # fmt: skip
+                      "permissions": str(permissions), "premium_since": None}  # fmt: skip
             payload.update(
                 guild_id=self.guild_id, channel_id=self.guild_channel_id, member=member, context=0,
                 guild={"id": self.guild_id, "locale": "en-US", "features": []},

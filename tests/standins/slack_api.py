@@ -94,6 +94,7 @@ class SlackStandIn:
         self.tokens = dict(tokens or {})
         self.default_team = default_team
         self.timezones: dict[str, str] = {}
+        self.admins: set[str] = set()  # users.info says is_admin for these user ids
         self.uploads: dict[str, bytes] = {}
         self.messages: dict[str, list[Json]] = {}  # channel -> messages, oldest first
         self._faults: dict[str, list[tuple[int, Json, dict[str, str]]]] = {}
@@ -364,6 +365,11 @@ class SlackStandIn:
                     "tz": tz,
                     "tz_label": tz,
                     "tz_offset": 3600,
+                    "is_admin": user in self.admins,
+                    "is_owner": False,
+                    "is_primary_owner": False,
+                    "is_restricted": False,
+                    "is_ultra_restricted": False,
                     "is_bot": False,
                     "is_app_user": False,
                     "updated": 1700000000,
@@ -735,6 +741,13 @@ class Person:
             if option_values(message):
                 return message
         raise LookupError("no open question in the DM")
+
+    async def click(self, value: str) -> list[Json]:
+        """Click the option with exactly ``value`` in the newest DM message offering it
+        (an earlier question than the open one, such as the consent at the welcome)."""
+        message = next(m for m in reversed(self.api.messages.get(self.channel, []))
+                       if value in option_values(m))
+        return await self._turn(self.slack.click(self.team, self.user, message, value))
 
     async def choose(self, answer: str) -> list[Json]:
         """Click the option whose value ends with ``=answer`` in the open question."""
