@@ -87,6 +87,8 @@ class PersonRecord(TypedDict):
     menu: NotRequired[list[list[str]] | None]
     last_nudge_day: NotRequired[str | None]
     nudge_outbox: NotRequired[dict[str, Any] | None]
+    #: Discord servers the person used /notnow in, first first (for the report's scope)
+    servers: NotRequired[list[str]]
     #: ``{"outcomes": bool, "at": iso}``: whether anonymous outcome counts may be reported
     consent: NotRequired[dict[str, Any]]
     #: answers to the 90- and 180-day check-ins: ``{"at": iso, "days": 90, "answer": ...}``

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bot.clock import ManualClock
+from bot.messages import UserRef
 from bot.report.build import FIGURES, ReportData, assemble, build_report, month_range
 from bot.report.formats import render, render_csv, render_json
 from bot.report.model import MIN_PEOPLE, SUPPRESSED, Report
@@ -322,3 +323,27 @@ def test_notnow_report_prints_the_report_read_only(tmp_path: Path) -> None:
         assert done.returncode == 2 and "not a month" in done.stderr
     finally:
         writer.close()
+
+
+def test_discord_people_count_in_the_first_server_they_used() -> None:
+    """Discord people are keyed without a server; the report counts each in the first
+    server they used /notnow in, so a server's managers see their own server only."""
+    from bot.content.loader import load_content
+    from bot.conversation.actions import ACTIONS
+    from bot.conversation.people import PersonRepo
+    from bot.settings import DEFAULT_CONTENT_DIR
+
+    store = MemoryStore()
+    repo = PersonRepo(store=store, content=load_content(DEFAULT_CONTENT_DIR,
+                                                        known_actions=ACTIONS),
+                      clock=ManualClock(START))
+    for n, servers in enumerate([["111"]] * 6 + [["222", "111"]] * 7 + [[]] * 2):
+        person = repo.fresh(UserRef("discord", "discord", str(10**17 + n)))
+        if servers:
+            person["servers"] = list(servers)
+        repo.save(UserRef("discord", "discord", str(10**17 + n)), person)
+    month = START.strftime("%Y-%m")
+    people = {scope: build_report(store, clock=ManualClock(START), workspace=scope,
+                                  since=month, until=month).figures[0].value
+              for scope in ("discord:111", "discord:222", "discord:discord", None)}
+    assert people == {"discord:111": 6, "discord:222": 7, "discord:discord": None, None: 13}

@@ -101,8 +101,11 @@ class NotnowClient(discord.AutoShardedClient):
         user = interaction.user
         try:
             async with self._hold(user):
+                if interaction.guild_id is not None:  # which server's report counts them
+                    await self._turns.call(user_ref(user), self.coach.note_server,
+                                           user_ref(user), str(interaction.guild_id))
                 if name == "report" and manages_server(interaction):
-                    replies = await self._report(user, arg)
+                    replies = await self._report(user, arg, server=str(interaction.guild_id))
                 else:  # anyone else asking for the report: the engine refuses
                     replies = await self._take_turn(user, Command(name, arg))
                 if replies is None:
@@ -120,14 +123,16 @@ class NotnowClient(discord.AutoShardedClient):
             log.exception("/notnow %s failed", name)
             await self._whisper(interaction, SOMETHING_WENT_WRONG)
 
-    async def _report(self, user: discord.abc.Snowflake, fmt: str) -> list[Reply] | None:
-        """The programme report as an attachment. Discord people are one workspace
-        (:data:`~adapters.discord.turns.WORKSPACE`), whichever server they came from."""
+    async def _report(self, user: discord.abc.Snowflake, fmt: str, *,
+                      server: str) -> list[Reply] | None:
+        """The programme report for the manager's own server, as an attachment: people
+        count in the first server they used the coach from (see
+        :func:`bot.report.build.workspace_of`)."""
         who = user_ref(user)
         coach = self.coach
         reply = await self._turns.call(who, lambda: report_reply(
             coach.store, content=coach.content, clock=coach.clock,
-            workspace=f"{who.platform}:{who.workspace}", fmt=fmt or "html"))
+            workspace=f"discord:{server}", fmt=fmt or "html"))
         return [reply] if reply is not None else None
 
     async def _whisper(self, interaction: discord.Interaction[Any], text: str) -> None:

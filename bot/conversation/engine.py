@@ -123,6 +123,21 @@ class Coach:
             return
         self._adopt_profile(user, lambda person: person.update({"display_name": clean}))
 
+    def note_server(self, user: UserRef, server: str) -> None:
+        """Remember a server (Discord guild) the person used the coach from, so the
+        programme report can count them in that server's figures. Written only the first
+        time a server is seen; a person met only in DMs has none."""
+        server = server.strip()[:32]
+        if not server.isdigit():
+            return
+
+        def adopt(person: PersonRecord) -> None:
+            servers = person.setdefault("servers", [])
+            if server not in servers and len(servers) < 20:
+                servers.append(server)
+
+        self._adopt_profile(user, adopt)
+
     def _adopt_profile(self, user: UserRef, adopt: Callable[[PersonRecord], None]) -> None:
         with self.person_lock(user):
             try:

@@ -81,10 +81,17 @@ NOTES = (
 )
 
 
-def workspace_of(person_key: str) -> str:
-    """The first two parts of a person's key: ``slack:T024BE7LH:U1`` -> ``slack:T024BE7LH``,
-    ``discord:discord:1`` -> ``discord:discord``."""
-    return ":".join(person_key.split(":", 2)[:2])
+def workspace_of(person_key: str, person: PersonRecord | None = None) -> str:
+    """The workspace a person counts in: the first two parts of their key
+    (``slack:T024BE7LH:U1`` -> ``slack:T024BE7LH``). Discord people are keyed without a
+    server (``discord:discord:1``), so they count in the first server they used the coach
+    from (``discord:<server id>``), or in ``discord:discord`` if they only ever wrote
+    in DMs."""
+    platform_and_team = ":".join(person_key.split(":", 2)[:2])
+    servers = (person.get("servers") if person is not None else None) or []
+    if platform_and_team == "discord:discord" and servers:
+        return f"discord:{servers[0]}"
+    return platform_and_team
 
 
 def _month(stamp: str | None) -> str | None:
@@ -184,18 +191,18 @@ class ReportData:
     @classmethod
     def read(cls, store: Store) -> ReportData:
         data = cls()
-        known: set[str] = set()
+        known: dict[str, str] = {}  # person key -> the workspace they count in
         for key, record in _read_all(store, PEOPLE):
-            known.add(key)
-            data._add_person(key, cast(PersonRecord, record))
+            person = cast(PersonRecord, record)
+            known[key] = workspace_of(key, person)
+            data._add_person(key, person, known[key])
         for _, record in _read_all(store, NUDGES):
             nudge = cast(NudgeRecord, record)
             if nudge.get("user") in known:
-                data._add_nudge(nudge)
+                data._add_nudge(nudge, known[nudge["user"]])
         return data
 
-    def _add_person(self, key: str, person: PersonRecord) -> None:
-        workspace = workspace_of(key)
+    def _add_person(self, key: str, person: PersonRecord, workspace: str) -> None:
         self.count("people", workspace, person.get("created_at"), key)
         consented = _consents_to_outcomes(person)
         found = sorted(m["at"] for m in person.get("milestones") or []
@@ -236,9 +243,8 @@ class ReportData:
             if any(_is_after(at, sent_at) for at in talks):
                 self.count(RATE_HITS, workspace, sent_at, key)
 
-    def _add_nudge(self, nudge: NudgeRecord) -> None:
+    def _add_nudge(self, nudge: NudgeRecord, workspace: str) -> None:
         person = nudge["user"]
-        workspace = workspace_of(person)
         acted_at = nudge.get("acted_at")
         state = nudge.get("state")
         if state in ("done", "skipped"):

@@ -53,3 +53,16 @@ async def test_a_manager_gets_the_html_report_without_ids_or_names(
     for member in [*members, boss]:
         assert member.id not in page
         assert str(member.user["username"]) not in page
+
+
+async def test_a_slash_command_in_a_server_records_that_server(
+        bot: RunningBot, standin: DiscordStandIn, person: Callable[[str], Person]) -> None:
+    """So the report can count the person in that server's figures; DMs record none."""
+    ida = person("ida")
+    await ida.command("start")
+    assert bot.coach is not None
+    record = bot.coach.store.read("people", f"discord:discord:{ida.id}")
+    assert record is not None and record["servers"] == [str(standin.guild_id)]
+    await ida.command("status", in_dm=True)
+    record = bot.coach.store.read("people", f"discord:discord:{ida.id}")
+    assert record is not None and record["servers"] == [str(standin.guild_id)]
