@@ -85,6 +85,8 @@ class PersonRecord(TypedDict):
     nudge_ids: list[str]
     updated_at: NotRequired[str]
     menu: NotRequired[list[list[str]] | None]
+    #: the menu was shown with a flow question after it: unmatched text goes to the flow
+    menu_beside_flow: NotRequired[bool]
     last_nudge_day: NotRequired[str | None]
     nudge_outbox: NotRequired[dict[str, Any] | None]
     #: Discord servers the person used /notnow in, first first (for the report's scope)

@@ -168,6 +168,8 @@ def test_typed_words_answer_every_menu_in_the_console(db: Path) -> None:
     """The misreads people hit in the console: a typo at a flow question, and a typed
     'yes' to forget (which used to be saved as their mood)."""
     console = ConsoleProcess(db)
+    screen = console.answer("yes")  # to the consent question, not the mood below it
+    assert "Thank you for putting it in your own words" not in screen
     screen = console.answer("Gutted, honesty")
     assert "Of course you are" in screen
     screen = console.answer("calmng exercise")

@@ -187,3 +187,22 @@ def test_the_menu_is_forgotten_once_the_conversation_moves_on(conv: Conversation
     conv.command("status")  # ends without options: the confirmation is no longer on screen
     conv.send("yes")
     assert conv.coach.store.read(PEOPLE, conv.user.key) is not None
+
+
+def test_yes_typed_at_first_contact_answers_consent_not_the_mood(conv: Conversation) -> None:
+    """First contact shows the consent question and then 'how are you feeling?': a typed
+    'yes' is the consent (it used to be saved as the person's mood), and the mood
+    question is asked again."""
+    conv.command("start")
+    conv.send("yes")
+    assert conv.person["consent"]["outcomes"] is True
+    assert conv.person["cases"][-1].get("mood") in (None, "")
+    assert "Gutted, honestly" in conv.options
+
+
+def test_a_mood_typed_at_first_contact_goes_to_the_mood_question(conv: Conversation) -> None:
+    conv.command("start")
+    conv.send("Gutted, honesty")
+    assert "Of course you are" in conv.text
+    assert conv.person["cases"][-1]["mood"] == "gutted"
+    assert "consent" not in conv.person

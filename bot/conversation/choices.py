@@ -198,19 +198,31 @@ def _one_or_ask(options: tuple[Option, ...]) -> Resolved:
 
 
 def menu_record(replies: Sequence[Reply], *,
-                flow_prefixes: tuple[str, ...]) -> list[list[str]] | None:
-    """The menu a turn ended on, as stored on the person: ``[[value, label], ...]``.
+                flow_prefixes: tuple[str, ...]) -> tuple[list[list[str]] | None, bool]:
+    """The menu a turn ended on, as stored on the person (``[[value, label], ...]``), and
+    whether a flow's question is on screen after it.
 
     The last reply with options is what the person is looking at. A flow's own question
     is not stored (the flow knows its options and reads the answer itself), and a turn
     that ends without options leaves no menu, so an old one can never catch an answer.
+    When a turn shows a menu outside the flows and then a flow's question (the consent
+    question before step 1's "how are you feeling?"), both are on screen: the menu is
+    kept, marked as sitting beside the flow, so what fits none of its options goes on
+    to the flow's question.
     """
-    for reply in reversed(replies):
-        if reply.options:
-            if any(o.value.startswith(flow_prefixes) for o in reply.options):
-                return None
-            return [[o.value, o.label] for o in reply.options]
-    return None
+    menus = [reply.options for reply in replies if reply.options]
+    if not menus:
+        return None, False
+
+    def of_flow(options: Sequence[Option]) -> bool:
+        return any(o.value.startswith(flow_prefixes) for o in options)
+
+    if not of_flow(menus[-1]):
+        return [[o.value, o.label] for o in menus[-1]], False
+    outside = [options for options in menus[:-1] if not of_flow(options)]
+    if outside:
+        return [[o.value, o.label] for o in outside[-1]], True
+    return None, False
 
 
 def menu_options(record: object) -> tuple[Option, ...]:

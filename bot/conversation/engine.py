@@ -158,7 +158,8 @@ class Coach:
         the next typed answer is read against the options the person is looking at."""
         forgotten = self._route(user, person, event, replies)
         if not forgotten:
-            person["menu"] = menu_record(replies, flow_prefixes=self._flow_prefixes)
+            person["menu"], person["menu_beside_flow"] = menu_record(
+                replies, flow_prefixes=self._flow_prefixes)
         return forgotten
 
     def _route(self, user: UserRef, person: PersonRecord, event: Input,

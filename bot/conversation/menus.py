@@ -51,7 +51,8 @@ class Menus:
         ``None`` when this turn already answered (a question back when the answer fits two
         options, or the options again when it fits none). On the safety screen an answer
         that fits nothing goes on to the safety turn, which stays with the person; after
-        a check-in, it goes on to the question the flow was at, if any.
+        a check-in, or a menu shown just before a flow's question (consent at first
+        contact), it goes on to the question the flow is at.
         """
         options = menu_options(person.get("menu"))
         if not options:
@@ -64,7 +65,8 @@ class Menus:
             return None
         check_in = all(o.value.startswith(NUDGE_PREFIX) for o in options)
         flow = person.get("flow")
-        if person.get("safety") or (check_in and flow is not None and flow.get("asked")):
+        flow_asks = flow is not None and bool(flow.get("asked"))
+        if person.get("safety") or (flow_asks and (check_in or person.get("menu_beside_flow"))):
             return event
         replies.append(Reply(self._content.text("not_an_option"), options=options))
         return None

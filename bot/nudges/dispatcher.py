@@ -208,7 +208,8 @@ class NudgeDispatcher:
             # The check-in becomes what the person is looking at: a typed "done" or
             # "show me the draft" answers it (one write with the day's count).
             menu = [[o.value, o.label] for o in reply.options]
-            self._people.update(user, lambda p: p.update({"last_nudge_day": day, "menu": menu}))
+            self._people.update(user, lambda p: p.update({"last_nudge_day": day, "menu": menu,
+                                                         "menu_beside_flow": False}))
         return _Claimed(user=user, nudge=nudge, replies=[reply], in_doubt=in_doubt)
 
     def _claim_expired(self, nudge: NudgeRecord, now: datetime) -> bool:
