@@ -21,7 +21,7 @@ from bot.conversation.safety import STATS, referral_count
 from bot.interfaces import Record, Store, StoreError
 from bot.messages import Reply, Text, UserRef
 from bot.storage import TinyDBStore
-from tests.conversation import Conversation
+from tests.conversation import Conversation, skip_introduction
 from tests.store_wrappers import DelegatingStore
 
 CRISIS = "I want to die"
@@ -168,6 +168,7 @@ def test_a_turn_run_again_after_a_race_counts_its_referral_once(
 
     shared, first, second = two_coaches(store, content, clock)
     first.command("start")
+    skip_introduction(first)
     once_after_reading(shared, PEOPLE, first.user.key, lambda: second.command("pause", "3"))
     first.send(CRISIS)
     assert HELPLINE in first.text

@@ -34,7 +34,8 @@ from bot.messages import Option, Reply
 
 __all__ = [
     "CASE_PREFIX", "CONSENT_NO", "CONSENT_YES", "FORGET_NO", "FORGET_YES", "MENU_PREFIX",
-    "NUDGE_PREFIX", "SAFETY_CONFIRM", "SAFETY_NOT_YET", "SAFETY_RESUME", "ChoiceMatcher",
+    "NUDGE_PREFIX", "SAFETY_CONFIRM", "SAFETY_NOT_YET", "SAFETY_RESUME", "SAFETY_SAFE_RESUME",
+    "ChoiceMatcher",
     "Resolved", "bare_value", "case_value",
     "flow_value", "menu_options", "menu_record", "menu_value", "normalise", "nudge_of",
     "nudge_value",
@@ -72,6 +73,9 @@ FORGET_NO = "forget=no"
 SAFETY_RESUME = "safety=resume"
 SAFETY_CONFIRM = "safety=confirm"
 SAFETY_NOT_YET = "safety=not_yet"
+#: "I'm safe, let's continue" in one answer; its bare value is no word a person says
+#: inside a longer answer ("not safe"), so only the label or a click picks it
+SAFETY_SAFE_RESUME = "safety=safe_resume"
 CONSENT_YES = "consent=yes"
 CONSENT_NO = "consent=no"
 
@@ -146,6 +150,10 @@ class ChoiceMatcher:
         if exact:
             return _one_or_ask(_distinct(exact))
 
+        if _negates(typed):
+            # "I'm not safe" must never pass for "I'm safe", however close the letters:
+            # a typed negation only matches options that say one too ("not yet")
+            phrases = [tuple(p if _negates(p) else "" for p in ps) for ps in phrases]
         scores = [max(_score(typed, p) for p in ps) for ps in phrases]
         threshold = self.FREE_TEXT_THRESHOLD if free_text else self.THRESHOLD
         best = max(scores)
@@ -180,6 +188,16 @@ def _score(typed: str, phrase: str) -> float:
     windows = [phrase[s:s + n] for s in starts for n in range(len(typed) - 1, len(typed) + 3)]
     best = process.extractOne(typed, windows, scorer=Indel.normalized_similarity)
     return max(whole, 95 * best[1]) if best else whole
+
+
+#: words that turn what follows around, as :func:`normalise` leaves them ("don't" →
+#: "don t"); a bare "no" is an answer of its own, matched like any other ("no, yes" asks)
+_NEGATIONS = frozenset({"not", "never", "t", "dont", "cant", "isnt", "arent", "wont",
+                        "didnt", "doesnt", "cannot"})
+
+
+def _negates(phrase: str) -> bool:
+    return any(word in _NEGATIONS for word in phrase.split())
 
 
 def _says_word(typed: str, phrase: str) -> bool:

@@ -12,6 +12,7 @@ import logging
 import re
 
 from bot.content.loader import Content
+from bot.conversation.places import country_of_zone
 from bot.interfaces import CorruptRecordError, Record, Store, StoreError
 
 __all__ = ["SafetyCheck", "count_referral", "referral_count"]
@@ -38,8 +39,16 @@ class SafetyCheck:
             value = pattern.sub(" ", value)
         return any(p.search(value) for p in self._content.safety_patterns)
 
-    def resources_for(self, timezone: str | None) -> str:
+    def resources_for(self, *, country: str | None = None, timezone: str | None = None) -> str:
+        """The helplines of the person's country: the one they named, else the one their
+        time zone belongs to (``Europe/Berlin`` → DE). A zone glob still picks a region
+        for zone aliases that name no country (``US/Eastern``); anyone else gets the
+        default directory."""
         regions = self._content.safety.regions
+        country = (country or country_of_zone(timezone) or "").upper()
+        named = [r for n, r in regions.items() if n != "default" and country in r.countries]
+        if country and named:
+            return named[0].resources.strip()
         for name, region in regions.items():
             if name == "default" or not timezone:
                 continue
