@@ -7,12 +7,12 @@ import getpass
 import logging
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from bot.content.loader import ContentErrors
-from bot.interfaces import Clock, StoreError
+from bot.interfaces import Clock, Store, StoreError
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -30,15 +30,36 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _coach(settings: Settings, *, clock: Clock | None = None) -> Coach:
-    from bot.app import build_coach
+def _open_store(settings: Settings, *, lock_timeout: float, in_use: str | None) -> Store:
+    """The store, or a clear message and exit. ``in_use`` (with ``{root}``) replaces the
+    store's own words when another process holds the data."""
+    from bot.storage import open_store
+    from bot.storage.tinydb_store import StoreInUseError
 
     try:
-        return build_coach(settings, clock=clock)
-    except ContentErrors as exc:
-        _fail(f"the content in {settings.content_dir} has problems:\n{exc}")
+        return open_store(settings.db, lock_timeout=lock_timeout)
+    except StoreInUseError as exc:
+        if in_use is None:
+            _fail(str(exc))
+        click.echo(in_use.format(root=exc.root), err=True)
+        sys.exit(1)
     except StoreError as exc:
         _fail(str(exc))
+
+
+def _coach(settings: Settings, *, clock: Clock | None = None, lock_timeout: float = 10.0,
+           in_use: str | None = None) -> Coach:
+    """The coach, or a clear message and exit. The store is opened before the content is
+    loaded (and the engine imported), so data in use elsewhere is said at once."""
+    store = _open_store(settings, lock_timeout=lock_timeout, in_use=in_use)
+    from bot.app import build_coach
+    from bot.content.loader import ContentErrors
+
+    try:
+        return build_coach(settings, clock=clock, store=store)
+    except ContentErrors as exc:
+        store.close()
+        _fail(f"the content in {settings.content_dir} has problems:\n{exc}")
 
 
 @click.group()
@@ -52,17 +73,27 @@ def main(verbose: bool) -> None:
                       json_lines=settings.log_format == "json", salt=settings.log_salt)
 
 
+#: how long a console waits for data another process holds: long enough for one that is
+#: just closing, short enough that a second console is told at once
+CONSOLE_LOCK_WAIT = 0.2
+CONSOLE_IN_USE = ("Another notnow is already open on this data ({root}), perhaps a console "
+                  "in another terminal. Close it first, or point NOTNOW_DB somewhere else.")
+
+
 @main.command()
 @click.option("--user", default=None, help="Whose conversation this is (default: your login).")
-def console(user: str | None) -> None:
+@click.option("--export-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=".", show_default=True, envvar="NOTNOW_EXPORT_DIR", show_envvar=True,
+              help="The folder `export` (and `report`) save their files in.")
+def console(user: str | None, export_dir: Path) -> None:
     """Talk to the coach in this terminal (no tokens, no network)."""
-    from adapters.console import ConsoleAdapter
+    coach = _coach(_settings(), lock_timeout=CONSOLE_LOCK_WAIT, in_use=CONSOLE_IN_USE)
+    from adapters.console import ConsoleAdapter  # after the store: data in use is said at once
     from bot.messages import UserRef
 
-    coach = _coach(_settings())
     who = UserRef(platform="console", workspace="local", user=user or getpass.getuser())
     try:
-        ConsoleAdapter(coach, user=who).run()
+        ConsoleAdapter(coach, user=who, export_dir=export_dir).run()
     except KeyboardInterrupt:
         click.echo("\nBye for now. Your progress is saved.")
     finally:
@@ -128,6 +159,7 @@ def content() -> None:
 def content_check() -> None:
     """Validate the content folder (NOTNOW_CONTENT_DIR) and say what is wrong, where."""
     from bot.app import load_checked_content
+    from bot.content.loader import ContentErrors
 
     settings = _settings()
     try:

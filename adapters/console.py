@@ -1,29 +1,74 @@
 """The terminal adapter: the same coach, with numbered choices, no tokens, no network.
 
 It only translates: lines typed become ``Text`` (a number picks an option), replies are
-printed as plain text. State lives in the same store as every other adapter, so quitting
-and starting again resumes at the same question. As in Slack and Discord, an engine
-failure costs one answer (logged without what was typed), not the session.
+printed as plain text, and a file a reply carries (``export``, ``report``) is saved in a
+folder (the current one unless told) and named by its path, never printed. At a terminal,
+lines are read with prompt_toolkit: arrows edit, Up recalls earlier answers. That history
+is kept in memory only, since answers about a rejection have no place in a history file;
+from a pipe (scripts, tests) lines are read plainly. State lives in the same store as
+every other adapter, so quitting and starting again resumes at the same question. As in
+Slack and Discord, an engine failure costs one answer (logged without what was typed),
+not the session.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TextIO
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.history import InMemoryHistory
 
 from adapters.common.dispatch import nudge_dispatcher
 from adapters.common.layout import list_item
 from adapters.common.turns import log_engine_failure
 from bot.conversation.engine import Coach
-from bot.messages import Choice, Command, Input, Option, Reply, Text, UserRef
+from bot.messages import Choice, Command, ExportFile, Input, Option, Reply, Text, UserRef
 
-__all__ = ["ConsoleAdapter", "ConsoleSender", "render_reply"]
+__all__ = ["ConsoleAdapter", "ConsoleSender", "line_editor", "render_reply", "save_file"]
 
 RULE = "-" * 60
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try that again."
+PROMPT = "> "
+PRIVATE_FILE = 0o600  # an export holds everything stored about the person
+MAX_SUFFIX = 999
+
+
+def line_editor() -> PromptSession[str]:
+    """A prompt with line editing and an in-memory history (never written to disk)."""
+    return PromptSession(history=InMemoryHistory())
+
+
+def _numbered(name: str, n: int) -> str:
+    path = Path(name)
+    return name if n == 0 else f"{path.stem}-{n}{path.suffix}"
+
+
+def save_file(file: ExportFile, folder: Path) -> Path:
+    """Write ``file`` into ``folder``, readable by its owner only, and return its path.
+
+    An existing file is never replaced (``notnow-export-1.json`` and so on instead): an
+    earlier export may be the only copy left after ``forget``.
+
+    :raises OSError: the folder is missing or not writable, or every name is taken.
+    """
+    name = Path(file.filename).name  # a name, never a path, whatever the core sends
+    for n in range(MAX_SUFFIX + 1):
+        path = folder / _numbered(name, n)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            os.fchmod(fd, PRIVATE_FILE)  # whatever the umask
+            out.write(file.content)
+        return path.resolve()
+    raise FileExistsError(f"{folder / name} and {MAX_SUFFIX} numbered copies exist")
 
 
 def _wrap(text: str, width: int) -> str:
@@ -34,13 +79,15 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(out)
 
 
-def render_reply(reply: Reply, *, width: int = 78) -> str:
+def render_reply(reply: Reply, *, width: int = 78, file_line: str = "") -> str:
+    """The reply as terminal text; ``file_line`` says where its file went (the file's
+    content is never printed: hundreds of lines of JSON help nobody in a terminal)."""
     parts = [_wrap(reply.text, width)]
     if reply.draft:
         title = reply.draft_title or "Draft"
         parts.append(f"{RULE}\n{title} (copy from here)\n{RULE}\n{reply.draft}\n{RULE}")
     if reply.file:
-        parts.append(f"{RULE}\n{reply.file.filename}\n{RULE}\n{reply.file.content}\n{RULE}")
+        parts.append(file_line or f"({reply.file.filename} was not saved)")
     if reply.options:
         parts.append("\n".join(f"  {i}. {o.label}" for i, o in enumerate(reply.options, 1)))
     return "\n\n".join(p for p in parts if p)
@@ -69,21 +116,47 @@ class ConsoleAdapter:
     """Reads lines from ``stdin`` until EOF or ``quit``; one person per terminal."""
 
     def __init__(self, coach: Coach, *, user: UserRef, stdin: TextIO = sys.stdin,
-                 stdout: TextIO = sys.stdout) -> None:
+                 stdout: TextIO = sys.stdout, export_dir: Path = Path("."),
+                 editor: PromptSession[str] | None = None) -> None:
+        """``editor``: the prompt to read lines with; ``None`` picks one for a terminal
+        (see :func:`line_editor`) and reads ``stdin`` plainly otherwise."""
         self._coach = coach
         self._user = user
         self._in = stdin
         self._out = stdout
+        self._export_dir = export_dir
+        self._editor = editor
         self._options: tuple[Option, ...] = ()
+
+    def _file_line(self, file: ExportFile) -> str:
+        try:
+            path = save_file(file, self._export_dir)
+        except OSError as exc:
+            return f"I could not save {file.filename} in {self._export_dir}: {exc.strerror or exc}"
+        return f"Saved to {path} (only you can read it)."
 
     def _show(self, replies: list[Reply]) -> None:
         self._options = ()
         for reply in replies:
-            self._out.write(render_reply(reply) + "\n\n")
+            file_line = self._file_line(reply.file) if reply.file else ""
+            self._out.write(render_reply(reply, file_line=file_line) + "\n\n")
             if reply.options:
                 self._options = reply.options
-        self._out.write("> ")
+        if self._editor is None:
+            self._out.write(PROMPT)  # the editor writes its own
         self._out.flush()
+
+    def _lines(self) -> Iterator[str]:
+        """What the person types, line by line, until end of input."""
+        if self._editor is None:
+            for line in self._in:
+                yield line.rstrip("\n")
+            return
+        while True:
+            try:
+                yield self._editor.prompt(PROMPT)
+            except EOFError:  # Ctrl-D
+                return
 
     def _to_input(self, line: str) -> Text | Choice:
         value = line.strip()
@@ -107,6 +180,8 @@ class ConsoleAdapter:
         return sender.shown
 
     def run(self) -> None:
+        if self._editor is None and self._in.isatty() and self._out.isatty():
+            self._editor = line_editor()
         self._out.write("notnow, in your terminal. Type 'help' for commands, 'quit' to leave.\n\n")
         nudges = self._due_nudges()
         if nudges:
@@ -114,9 +189,9 @@ class ConsoleAdapter:
             self._show(nudges)
         else:
             self._show(self._turn(Command("start")))
-        for line in self._in:
+        for line in self._lines():
             if line.strip().lower() in ("quit", "exit"):
                 break
-            self._show(self._turn(self._to_input(line.rstrip("\n"))))
+            self._show(self._turn(self._to_input(line)))
         self._out.write("\nBye for now. Your progress is saved.\n")
         self._out.flush()

@@ -6,7 +6,7 @@ from bot.clock import SystemClock
 from bot.content.loader import Content, load_content
 from bot.conversation.actions import ACTIONS
 from bot.conversation.engine import Coach
-from bot.interfaces import Clock
+from bot.interfaces import Clock, Store
 from bot.settings import Settings
 from bot.storage import open_store
 
@@ -18,7 +18,10 @@ def load_checked_content(settings: Settings) -> Content:
     return load_content(settings.content_dir, known_actions=ACTIONS)
 
 
-def build_coach(settings: Settings, *, clock: Clock | None = None) -> Coach:
+def build_coach(settings: Settings, *, clock: Clock | None = None,
+                store: Store | None = None) -> Coach:
+    """``store``: one the caller opened already (the console opens it first, so that a
+    second console hears at once that the data is in use); else ``settings.db``."""
     content = load_checked_content(settings)
-    store = open_store(settings.db)
+    store = open_store(settings.db) if store is None else store
     return Coach(store=store, content=content, clock=clock or SystemClock())

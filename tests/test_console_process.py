@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import pty
+import select
 import signal
+import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,11 +23,14 @@ from bot.storage import TinyDBStore
 class ConsoleProcess:
     """Start ``notnow console`` and talk to it one answer at a time."""
 
-    def __init__(self, db: Path) -> None:
-        env = {**os.environ, "NOTNOW_DB": str(db), "PYTHONUNBUFFERED": "1"}
+    def __init__(self, db: Path, *, cwd: Path | None = None) -> None:
+        env = {**os.environ, "NOTNOW_DB": str(db), "PYTHONUNBUFFERED": "1",
+               "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        env.pop("NOTNOW_EXPORT_DIR", None)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "adapters.cli", "console", "--user", "tester"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+            cwd=cwd,
         )
         self.screen = self._until_prompt()
 
@@ -56,6 +64,19 @@ class ConsoleProcess:
     def pick(self, label: str) -> str:
         return self.answer(self.number_of(label))
 
+    def pick_if_offered(self, label: str) -> str:
+        """Pick ``label`` when the screen offers it (a question a person may not meet)."""
+        try:
+            return self.pick(label)
+        except AssertionError:
+            return self.screen
+
+    def skip_introduction(self) -> None:
+        """Skip the first-contact questions (first name, place) when they are asked."""
+        for question in ("first name", "Where are you based"):
+            if question in self.screen:
+                self.answer("skip")
+
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.stdin.close()  # type: ignore[union-attr]
@@ -70,6 +91,7 @@ def db(tmp_path: Path) -> Path:
 def test_scripted_console_session_through_all_three_steps(db: Path) -> None:
     console = ConsoleProcess(db)
     assert "three steps" in console.screen
+    console.skip_introduction()
     console.pick("Gutted")
     console.pick("write down")
     console.answer("Globex")
@@ -78,8 +100,10 @@ def test_scripted_console_session_through_all_three_steps(db: Path) -> None:
     console.answer("3 days ago")
     console.answer("Priya Natarajan")
     console.pick("Recruiter")
+    console.pick_if_offered("that's everyone")
     screen = console.answer("skip")
     assert "Reason given: none" in screen
+    screen = console.pick_if_offered("that's right")
     screen = console.pick("Email")
     assert "Email draft (copy from here)" in screen
     assert "Hi Priya," in screen and "Data Analyst" in screen and "Globex" in screen
@@ -103,6 +127,7 @@ def test_scripted_console_session_through_all_three_steps(db: Path) -> None:
 
 def test_killed_between_answers_resumes_at_the_same_question(db: Path) -> None:
     console = ConsoleProcess(db)
+    console.skip_introduction()
     console.pick("Okay")
     console.pick("write down")
     console.answer("Initech")
@@ -168,6 +193,7 @@ def test_typed_words_answer_every_menu_in_the_console(db: Path) -> None:
     """The misreads people hit in the console: a typo at a flow question, and a typed
     'yes' to forget (which used to be saved as their mood)."""
     console = ConsoleProcess(db)
+    console.skip_introduction()
     screen = console.answer("yes")  # to the consent question, not the mood below it
     assert "Thank you for putting it in your own words" not in screen
     screen = console.answer("Gutted, honesty")
@@ -183,3 +209,92 @@ def test_typed_words_answer_every_menu_in_the_console(db: Path) -> None:
         assert store.read("people", "console:local:tester") is None
     finally:
         store.close()
+
+
+def test_export_saves_a_private_file_in_the_working_folder_and_names_it(
+        db: Path, tmp_path: Path) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    console = ConsoleProcess(db, cwd=here)
+    screen = console.answer("export")
+    saved = here / "notnow-export.json"
+    assert f"Saved to {saved} (only you can read it)." in screen
+    assert '"person"' not in screen and len(screen.splitlines()) < 8
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert "person" in json.loads(saved.read_text())
+    screen = console.answer("export")  # never over the first one
+    assert f"Saved to {here / 'notnow-export-1.json'}" in screen
+    console.close()
+
+
+def test_a_second_console_on_the_same_data_is_told_at_once(db: Path) -> None:
+    first = ConsoleProcess(db)
+    env = {**os.environ, "NOTNOW_DB": str(db)}
+    started = time.monotonic()
+    second = subprocess.run([sys.executable, "-m", "adapters.cli", "console", "--user", "b"],
+                            env=env, capture_output=True, text=True, timeout=60, input="")
+    took = time.monotonic() - started
+    assert second.returncode != 0
+    assert f"Another notnow is already open on this data ({db})" in second.stderr
+    assert "Close it first, or point NOTNOW_DB somewhere else." in second.stderr
+    assert "serve" not in second.stderr and "Traceback" not in second.stderr
+    assert second.stdout == ""
+    assert took < 3, f"the second console took {took:.1f} s to say so"
+    assert "> " in first.answer("help")  # the first one is unharmed
+    first.close()
+    assert first.proc.returncode == 0
+
+
+class Terminal:
+    """The controlling side of a pseudo-terminal: what the console showed, and keys."""
+
+    #: prompt_toolkit turns bracketed paste on when a prompt starts reading keys (raw
+    #: mode); keys typed before that would meet the terminal's own line editing
+    READY = b"\x1b[?2004h"
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.seen = bytearray()
+
+    def wait_for(self, wanted: bytes, *, seconds: float = 30) -> bytes:
+        """Read until ``wanted`` appears in what is new; return what is new."""
+        start = len(self.seen)
+        deadline = time.monotonic() + seconds
+        while wanted not in self.seen[start:] and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], 0.2)
+            if ready:
+                try:
+                    self.seen.extend(os.read(self.fd, 4096))
+                except OSError:  # the console closed the terminal
+                    break
+        return bytes(self.seen[start:])
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+
+def test_at_a_real_terminal_arrows_edit_the_line(db: Path, tmp_path: Path) -> None:
+    """In a pseudo-terminal, as a person runs it: Left moves the cursor (no ``^[[D``)."""
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "NOTNOW_DB": str(db), "NOTNOW_EXPORT_DIR": str(tmp_path),
+           "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1",
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "adapters.cli", "console", "--user", "tester"],
+        stdin=terminal, stdout=terminal, stderr=terminal, env=env, close_fds=True)
+    os.close(terminal)
+    screen = Terminal(controller)
+    try:
+        assert b"three steps" in screen.wait_for(Terminal.READY)
+        screen.type(b"exort\x1b[D\x1b[D\x1b[Dp\r")
+        shown = screen.wait_for(b"(only you can read it)")
+        assert f"Saved to {tmp_path / 'notnow-export.json'}".encode() in shown, shown
+        screen.wait_for(Terminal.READY)
+        screen.type(b"\x04")  # Ctrl-D: end of input, as in any shell
+        assert b"Bye for now" in screen.wait_for(b"saved.")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        os.close(controller)

@@ -100,7 +100,7 @@ def test_one_writer_process_at_a_time(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "db")],
                          capture_output=True, text=True, timeout=60).stdout
-    assert out.startswith("StoreError") and "in use by another notnow process" in out
+    assert out.startswith("StoreInUseError") and "in use by another notnow process" in out
     reader = TinyDBStore(tmp_path / "db", read_only=True)
     store.write("people", "k", {"v": 1})
     assert reader.read("people", "k") == {"v": 1}

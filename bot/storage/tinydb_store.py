@@ -43,13 +43,27 @@ from bot.storage.atomic_json import (
     make_private_dirs,
 )
 
-__all__ = ["TinyDBStore"]
+__all__ = ["StoreInUseError", "TinyDBStore"]
 
 log = logging.getLogger(__name__)
 
 _SUFFIX = ".json"
 _KEPT = ".corrupt-"  # quarantined copies are named <record file><_KEPT><UTC stamp>
 LOCK_STRIPES = 64
+
+
+class StoreInUseError(StoreError):
+    """Another process holds the database's lock; ``root`` and ``holder`` (its pid, or
+    "") let each command say so in its own words (a console user knows no ``serve``)."""
+
+    def __init__(self, root: Path, holder: str) -> None:
+        super().__init__(
+            f"the database at {root} is in use by another notnow process "
+            f"(pid {holder or 'unknown'}); with TinyDB one process owns the data: "
+            "stop it, or use `notnow serve` to run everything in one process"
+        )
+        self.root = root
+        self.holder = holder
 
 
 class TinyDBStore(Store):
@@ -88,11 +102,7 @@ class TinyDBStore(Store):
                 if time.monotonic() >= deadline:
                     holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
                     os.close(fd)
-                    raise StoreError(
-                        f"the database at {self._root} is in use by another notnow process "
-                        f"(pid {holder or 'unknown'}); with TinyDB one process owns the data: "
-                        "stop it, or use `notnow serve` to run everything in one process"
-                    ) from None
+                    raise StoreInUseError(self._root, holder) from None
                 time.sleep(0.05)
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
