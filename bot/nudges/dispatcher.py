@@ -27,6 +27,7 @@ from bot.conversation.people import PersonRepo, case_by_id
 from bot.interfaces import Clock, DeliveryError, NudgeSender
 from bot.messages import Reply, UserRef
 from bot.nudges.book import NudgeBook
+from bot.nudges.holidays_calendar import country_of_person, is_public_holiday
 from bot.nudges.messages import nudge_reply
 from bot.ops.metrics import NUDGES_FAILED, NUDGES_RETRYING, NUDGES_SENT
 from bot.records import NudgeRecord, PersonRecord
@@ -251,6 +252,10 @@ class NudgeDispatcher:
 
 
 def _inside_window(person: PersonRecord, local: datetime) -> bool:
+    """Within the person's hours and days, and not a public holiday where they live (a
+    check-in planned before they named their country, or moved by a snooze, waits)."""
+    if is_public_holiday(country_of_person(person["settings"]), local.date()):
+        return False
     window = person["settings"]["window"]
     start = time.fromisoformat(window["start"])
     end = time.fromisoformat(window["end"])
