@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from bot.content.loader import Content
 from bot.conversation.context import build_context, format_day
+from bot.conversation.stages import STAGE_KINDS, StageKind, stage_kind
 from bot.interfaces import Clock
 from bot.messages import ExportFile
 from bot.records import CaseRecord, NudgeRecord, PersonRecord
 
-__all__ = ["export_file", "is_held", "overview_text"]
+__all__ = ["ADVICE_AFTER", "actions_taken", "ended_at", "export_file", "is_held",
+           "overview_text", "stage_tip"]
+
+#: rejections at the same stage before ``status`` offers that stage's suggestion
+ADVICE_AFTER = 3
 
 PROGRESS = {
     "logging": "being logged",
@@ -34,6 +40,43 @@ def _progress(case: CaseRecord) -> str:
         return "follow-up drafted, not sent yet"
     status = str(case["status"])
     return PROGRESS.get(status, status)
+
+
+def ended_at(cases: list[CaseRecord]) -> list[dict[str, Any]]:
+    """How many logged rejections ended at each kind of stage, in process order, only
+    the kinds that occur: where in the process things tend to stop."""
+    kinds = [stage_kind(c.get("stage")) for c in cases if c.get("stage")]
+    return [{"kind": kind, "count": kinds.count(kind)} for kind in STAGE_KINDS
+            if kind in kinds]
+
+
+def stage_tip(counts: list[dict[str, Any]], advice: Mapping[StageKind, str]) -> str:
+    """One suggestion, for the stage where most rejections ended, once it has happened
+    :data:`ADVICE_AFTER` times: a pattern worth acting on, not a single bad day."""
+    repeated = [c for c in counts if c["count"] >= ADVICE_AFTER and c["kind"] in advice]
+    if not repeated:
+        return ""
+    most = max(repeated, key=lambda c: c["count"])  # the earliest stage wins a tie
+    return advice[most["kind"]]
+
+
+def actions_taken(cases: list[CaseRecord], nudges: list[NudgeRecord]) -> dict[str, int]:
+    """What the person has done, for encouragement: it counts their actions, never the
+    rejections, which they did not choose."""
+    contacts = {(c["company"], str(who.get("name", "")).casefold())
+                for c in cases for who in _contacts_of(c) if who.get("name")}
+    return {
+        "followups": sum(1 for c in cases if c.get("sent_at")),
+        "feedback": sum(1 for c in cases if (c.get("feedback") or "").strip()),
+        "contacts": len(contacts),
+        "checkins": sum(1 for n in nudges if n["state"] == "done"),
+    }
+
+
+def _contacts_of(case: CaseRecord) -> list[dict[str, Any]]:
+    """The primary contact, then the others the person keeps in touch with."""
+    primary = [{"name": case["contact"]}] if case.get("contact") else []
+    return primary + cast("list[dict[str, Any]]", case.get("more_contacts") or [])
 
 
 def overview_text(person: PersonRecord, nudges: list[NudgeRecord], *, content: Content,
@@ -63,10 +106,13 @@ def overview_text(person: PersonRecord, nudges: list[NudgeRecord], *, content: C
         company = logged["company"] if logged else ""
         text = "; ".join(entry.get("improvements") or []) or entry.get("feedback", "")
         journal.append({"date": entry["at"][:10], "company": company, "text": text})
+    counts = ended_at(cases)
     context = build_context(
         person, None, now=now, upset_moods=content.coach.upset_moods,
         cases=[{**c, "progress": _progress(c)} for c in cases], contacts=contacts,
         upcoming=items, journal=journal, held=is_held(person, now),
+        ended_at=counts, stage_tip=stage_tip(counts, content.coach.stage_advice),
+        actions=actions_taken(cases, nudges),
     )
     return content.render("status", context)
 
