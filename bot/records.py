@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any, NotRequired, TypedDict
 
 __all__ = [
-    "CaseRecord", "FlowState", "NudgeRecord", "PersonRecord", "SettingsRecord", "UserIds",
-    "WindowRecord",
+    "CaseRecord", "ContactRecord", "FlowState", "NudgeRecord", "PersonRecord", "SettingsRecord",
+    "UserIds", "WindowRecord",
 ]
 
 
@@ -28,6 +28,8 @@ class SettingsRecord(TypedDict):
     window: WindowRecord
     cadence: str
     name: NotRequired[str]
+    #: ISO 3166 alpha-2, when the person named a city or country (holidays, helplines)
+    country: NotRequired[str]
 
 
 class FlowState(TypedDict):
@@ -36,12 +38,23 @@ class FlowState(TypedDict):
     case: str | None
     asked: NotRequired[bool]
     history: list[list[str]]
+    #: during a correction: the step to go back to once the corrected answer is in
+    return_after: NotRequired[str | None]
 
 
 class UserIds(TypedDict):
     platform: str
     workspace: str
     id: str
+
+
+class ContactRecord(TypedDict):
+    """Someone else at the company the person keeps in touch with (the primary contact
+    stays in ``CaseRecord.contact``, which the drafts are addressed to)."""
+
+    id: str
+    name: str
+    role: str
 
 
 class CaseRecord(TypedDict):
@@ -67,6 +80,15 @@ class CaseRecord(TypedDict):
     resume_at: FlowState | None
     outcomes: NotRequired[list[dict[str, Any]]]
     nudges_stopped: NotRequired[bool]
+    #: one specific thing the person remembers from the process, for the draft
+    highlight: NotRequired[str]
+    #: the other people at the company to keep warm, after the primary contact
+    more_contacts: NotRequired[list[ContactRecord]]
+    #: the kinds of feedback recognised in ``feedback`` (content/feedback.yaml)
+    feedback_kinds: NotRequired[list[str]]
+    #: a contact being added: their name, until their role is in
+    new_contact: NotRequired[str]
+    new_contact_role: NotRequired[str]
 
 
 class PersonRecord(TypedDict):
@@ -95,6 +117,8 @@ class PersonRecord(TypedDict):
     consent: NotRequired[dict[str, Any]]
     #: answers to the 90- and 180-day check-ins: ``{"at": iso, "days": 90, "answer": ...}``
     milestones: NotRequired[list[dict[str, Any]]]
+    #: first contact's introduction (name, place, how check-ins work) was shown
+    introduced: NotRequired[bool]
 
 
 class NudgeRecord(TypedDict):
@@ -117,3 +141,5 @@ class NudgeRecord(TypedDict):
     failed_at: NotRequired[str]
     last_error: NotRequired[str | None]
     snoozed: NotRequired[int]
+    #: the contact (``ContactRecord.id``) a networking check-in is about; absent: primary
+    contact: NotRequired[str]

@@ -38,7 +38,9 @@ def main(path: str) -> None:
     for user in USERS:
         person = coach.store.read(PEOPLE, user.key)
         if person is None:
-            replies = coach.handle(user, Command("start"))
+            coach.handle(user, Command("start"))
+            coach.handle(user, Command("skip"))  # first name
+            replies = coach.handle(user, Command("skip"))  # place
             replies = coach.handle(user, option(replies, "Okay"))
             coach.handle(user, option(replies, "write down"))
             person = coach.store.read(PEOPLE, user.key)

@@ -10,7 +10,7 @@ from bot.conversation.engine import Coach
 from bot.interfaces import Record, StoreError
 from bot.messages import UserRef
 from bot.storage import MemoryStore, TinyDBStore
-from tests.conversation import Conversation, log_rejection
+from tests.conversation import Conversation, log_rejection, skip_introduction
 
 
 def test_corrupt_person_file_gets_a_clear_message(tmp_path: Path, content: Content,
@@ -46,6 +46,7 @@ def test_a_failed_save_is_reported_and_the_previous_state_kept(content: Content,
     conv = Conversation(Coach(store=store, content=content, clock=clock),
                         UserRef("test", "T1", "U1"))
     conv.command("start")
+    skip_introduction(conv)
     conv.pick("Okay")
     conv.pick("write down")
     store.fail = True

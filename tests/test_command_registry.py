@@ -8,7 +8,7 @@ from bot.content.loader import Content
 from bot.conversation.commands import COMMANDS, parse_command
 from bot.conversation.engine import Coach
 from bot.messages import Command, Text, UserRef
-from tests.conversation import Conversation
+from tests.conversation import Conversation, skip_introduction
 
 
 @pytest.mark.parametrize("spec", COMMANDS, ids=lambda s: s.name)
@@ -21,6 +21,7 @@ def test_every_command_is_typed_listed_and_handled(spec, content: Content,
     conv.command("help")
     assert f"- {spec.usage}: {content.coach.commands[spec.name]}" in conv.text
     conv.command("start")
+    skip_introduction(conv)
     conv.command(spec.name)
     assert "don't know the command" not in conv.text
 

@@ -8,12 +8,16 @@ from datetime import datetime, timedelta
 from bot.clock import ManualClock
 from bot.messages import Choice, Text, UserRef
 from bot.nudges.book import NUDGES
-from tests.conversation import Conversation, log_rejection
+from tests.conversation import Conversation, log_rejection, skip_introduction
 
 
 def test_full_three_step_run_ends_with_draft_journal_and_nudges(conv: Conversation) -> None:
     conv.command("start")
-    assert "three steps" in conv.text
+    assert "three steps" in conv.text and "first name" in conv.text
+    conv.send("Sam")
+    assert "Thanks, Sam. Where are you based?" in conv.text
+    conv.send("skip")
+    assert "check in now and then" in conv.text and "UTC" in conv.text
     assert conv.options[:2] == ["Yes, count my answers", "No thanks"]  # consent, then step 1
     assert conv.options[2:4] == ["Gutted, honestly", "Frustrated or angry"]
 
@@ -29,9 +33,11 @@ def test_full_three_step_run_ends_with_draft_journal_and_nudges(conv: Conversati
     conv.send("2026-11-25")
     conv.send("Dana Reyes")
     conv.pick("Hiring manager")
+    conv.pick("that's everyone")
     conv.send("They wanted more Kubernetes experience")
     assert "- Company: Acme Corp" in conv.text
     assert "- Contact: Dana Reyes (hiring manager)" in conv.text
+    conv.pick("that's right")
     assert "step 1 done" in conv.text
     assert conv.options == ["Email", "Letter", "Call"]
 
@@ -59,7 +65,7 @@ def test_full_three_step_run_ends_with_draft_journal_and_nudges(conv: Conversati
     assert "Step 3" in conv.text
 
     conv.pick("Regular")
-    assert "Connect with Dana Reyes" in conv.text
+    assert "Connect with Dana" in conv.text
     assert "all three steps for Acme Corp" in conv.text
 
     person = conv.person
@@ -69,7 +75,8 @@ def test_full_three_step_run_ends_with_draft_journal_and_nudges(conv: Conversati
     assert person["journal"][0]["improvements"] == [
         "Practise system design out loud", "Read up on Kubernetes operators"]
     kinds = [conv.coach.store.read(NUDGES, n)["kind"] for n in person["nudge_ids"]]
-    assert kinds == ["heard_back", "connect", "share", "openings", "share", "openings"]
+    regular = [item.kind for item in conv.coach.content.nudges.cadences["regular"].schedule]
+    assert kinds == ["heard_back", "chase", *regular]  # one contact: one of each
 
 
 def test_nudges_are_due_at_the_start_of_the_local_window(conv: Conversation) -> None:
@@ -90,6 +97,7 @@ def test_nudges_are_due_at_the_start_of_the_local_window(conv: Conversation) -> 
 
 def test_cooldown_tomorrow_pauses_and_resumes_at_the_same_question(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.pick("Frustrated")
     conv.pick("tomorrow")
     assert "check in tomorrow" in conv.text
@@ -102,6 +110,7 @@ def test_cooldown_tomorrow_pauses_and_resumes_at_the_same_question(conv: Convers
 
 def test_calming_exercise_on_request(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.pick("Numb")
     conv.pick("calming")
     assert "count of four" in conv.text
@@ -111,6 +120,7 @@ def test_calming_exercise_on_request(conv: Conversation) -> None:
 
 def test_unexpected_text_where_a_choice_is_expected_reasks(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.pick("Okay")
     conv.send("banana")
     assert "pick one of these" in conv.text
@@ -121,6 +131,7 @@ def test_unexpected_text_where_a_choice_is_expected_reasks(conv: Conversation) -
 
 def test_free_text_mood_is_accepted(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.send("Mostly tired, this was my fifth one this month")
     assert "your own words" in conv.text
     assert conv.person["cases"][0]["mood"] == "Mostly tired, this was my fifth one this month"
@@ -128,6 +139,7 @@ def test_free_text_mood_is_accepted(conv: Conversation) -> None:
 
 def test_stale_button_is_recognised_not_applied(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     old = conv.last[-1].options[0].value
     conv.pick("Okay")
     conv.send(Choice(old))
@@ -137,6 +149,7 @@ def test_stale_button_is_recognised_not_applied(conv: Conversation) -> None:
 
 def test_bad_and_future_dates_are_explained_and_nothing_is_lost(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.pick("Okay")
     conv.pick("write down")
     conv.send("Acme")
@@ -154,6 +167,7 @@ def test_bad_and_future_dates_are_explained_and_nothing_is_lost(conv: Conversati
 
 def test_huge_message_is_capped_and_state_kept(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.pick("Okay")
     conv.pick("write down")
     conv.send("x" * 50_000)
@@ -166,12 +180,14 @@ def test_huge_message_is_capped_and_state_kept(conv: Conversation) -> None:
 
 def test_empty_message_reasks(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.send("   ")
     assert "didn't get any text" in conv.text
 
 
 def test_user_text_is_data_not_template_code(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.pick("Okay")
     conv.pick("write down")
     conv.send("{{ 7*7 }} {% for x in range(3) %}Corp{% endfor %}")
@@ -184,6 +200,7 @@ def test_back_skip_restart_stop(conv: Conversation) -> None:
     conv.command("back")
     assert "no conversation in progress" in conv.text
     conv.command("start")
+    skip_introduction(conv)
     conv.command("back")
     assert "first question" in conv.text
     conv.pick("Okay")
@@ -202,6 +219,7 @@ def test_back_skip_restart_stop(conv: Conversation) -> None:
     conv.command("stop")
     assert "Everything you told me is saved" in conv.text
     conv.command("start")
+    skip_introduction(conv)
     assert "Welcome back" in conv.text and "give a reason" in conv.text
     conv.command("restart")
     assert "again from the top" in conv.text and "how are you feeling" in conv.text
@@ -219,6 +237,7 @@ def test_several_rejections_are_separate_cases(conv: Conversation) -> None:
     cases = conv.person["cases"]
     assert [c["company"] for c in cases] == ["Acme", "Initech"]
     conv.command("start")
+    skip_introduction(conv)
     assert "role at Initech" in conv.text  # the unfinished case is resumed, not a new one
     conv.command("status")
     assert "- Acme, Backend Engineer (heard back 2026-11-26)" in conv.text
@@ -251,6 +270,7 @@ def test_home_menu_for_a_returning_person(conv: Conversation) -> None:
     conv.pick("later")
     conv.pick("No reminders")
     conv.command("start")
+    skip_introduction(conv)
     assert conv.options == ["Log a new rejection", "See my cases and journal",
                             "Record feedback I received"]
     conv.pick("Record feedback")
@@ -280,6 +300,7 @@ def test_feedback_command_picks_the_case(conv: Conversation) -> None:
 
 def test_settings_hours_cadence_and_return(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.pick("Okay")
     conv.pick("write down")
     conv.command("settings")
@@ -292,7 +313,7 @@ def test_settings_hours_cadence_and_return(conv: Conversation) -> None:
     conv.pick("Light")
     conv.pick("Time zone")
     conv.send("Mars/Olympus_Mons")
-    assert "isn't a time zone" in conv.text
+    assert "couldn't place" in conv.text
     conv.send("Europe/Berlin")
     conv.pick("Nothing")
     assert "Which company" in conv.text  # back where we were
@@ -307,7 +328,7 @@ def test_pause_and_resume(conv: Conversation, clock: ManualClock) -> None:
     assert "until 2026-12-11" in conv.text
     assert conv.person["paused_until"] == (clock.now() + timedelta(days=14)).isoformat()
     conv.command("pause", "forever")
-    assert "how many days" in conv.text
+    assert "how long" in conv.text
     conv.command("resume")
     assert conv.person["paused_until"] is None
 
@@ -354,6 +375,7 @@ def test_unknown_command_gets_help(conv: Conversation) -> None:
 
 def test_typed_commands_work_mid_flow(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.send("help")
     assert "- back:" in conv.text
     conv.send("/notnow status")
@@ -396,7 +418,7 @@ def test_time_zone_from_a_list_or_typed(conv: Conversation) -> None:
     assert conv.person["settings"]["timezone"] == "Pacific/Auckland"
     conv.pick("Time zone")
     conv.send("Atlantis/Capital")
-    assert "isn't a time zone" in conv.text
+    assert "couldn't place" in conv.text
     assert conv.person["settings"]["timezone"] == "Pacific/Auckland"
 
 
@@ -419,5 +441,8 @@ def test_drafts_are_signed_with_the_platform_name_unless_one_is_chosen(
     conv.pick("Application")
     for answer in ("today", "skip", "skip"):
         conv.send(answer)
+    conv.pick("that's right")
+    assert "rarely needs an answer" in conv.text  # after an application-only rejection
+    conv.pick("short note")
     conv.pick("Letter")
     assert conv.draft is not None and conv.draft.rstrip().endswith("Ada L.")

@@ -115,8 +115,9 @@ def test_across_a_dst_change_it_fires_once_at_the_local_hour(
     run_until(dispatcher, clock, datetime(2027, 3, 30, 12, 0, tzinfo=UTC), timedelta(minutes=20))
     connects = [when for when, *rest in sender.sent
                 if coach.nudge_book.get(rest[1])["kind"] == "connect"]  # type: ignore[index]
-    # due Saturday 27 Mar -> Monday 29 Mar 09:00 CEST = 07:00 UTC, once
-    assert connects == [datetime(2027, 3, 29, 7, 0, tzinfo=UTC)]
+    # due Saturday 27 Mar -> Monday 29 Mar is Easter Monday in Germany -> Tuesday 30 Mar
+    # 09:00 CEST = 07:00 UTC, once
+    assert connects == [datetime(2027, 3, 30, 7, 0, tzinfo=UTC)]
 
 
 def test_buttons_done_snooze_skip_and_stop(
@@ -163,7 +164,8 @@ def test_done_on_the_last_check_in_plans_the_next_one(
         clock: ManualClock) -> None:
     network_plan(conv, cadence="Light")
     run_until(dispatcher, clock, datetime(2027, 4, 1, tzinfo=UTC), timedelta(hours=3))
-    assert sender.kinds(conv.coach) == ["heard_back", "connect", "share", "openings"]
+    assert sender.kinds(conv.coach) == ["heard_back", "connect", "chase", "check_back",
+                                        "share", "openings"]
     conv.last = sender.sent[-1][3]
     conv.pick("Done")
     assert "Next check-in:" in conv.text
@@ -212,7 +214,9 @@ def test_two_cases_never_give_two_nudges_on_one_day(
     for answer in ("today", "Sam Hill"):
         conv.send(answer)
     conv.pick("Recruiter")
+    conv.pick("that's everyone")
     conv.send("skip")
+    conv.pick("that's right")
     conv.pick("Email")
     conv.pick("sent it")
     conv.pick("Not yet")

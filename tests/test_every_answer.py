@@ -14,7 +14,7 @@ from bot.clock import ManualClock
 from bot.conversation.people import PEOPLE
 from bot.nudges.book import NUDGES
 from bot.nudges.dispatcher import NudgeDispatcher
-from tests.conversation import Conversation, log_rejection
+from tests.conversation import Conversation, log_rejection, skip_introduction
 from tests.test_dispatcher import RecordingSender
 
 
@@ -50,6 +50,7 @@ def test_the_exact_label_typed_confirms_forget(conv: Conversation) -> None:
 
 def test_yes_typed_after_forget_is_never_taken_as_a_mood(conv: Conversation) -> None:
     conv.command("start")  # asks how they feel (a question that takes free text)
+    skip_introduction(conv)
     conv.command("forget")
     conv.send("no")
     assert "kept everything" in conv.text
@@ -134,6 +135,7 @@ def test_an_answer_that_fits_two_cases_asks_which(conv: Conversation) -> None:
 
 def test_yes_on_the_safety_screen_resumes_after_the_two_steps(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.send("I want to end my life")
     assert conv.person["safety"]
     conv.send("I'd like to continue")
@@ -144,6 +146,7 @@ def test_yes_on_the_safety_screen_resumes_after_the_two_steps(conv: Conversation
 
 def test_typed_words_on_the_safety_screen_never_leave_the_hold(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.send("I want to end my life")
     conv.send("yes")  # nothing asked yet: stays with the person, resources again
     assert conv.person["safety"]
@@ -152,6 +155,7 @@ def test_typed_words_on_the_safety_screen_never_leave_the_hold(conv: Conversatio
 
 def test_small_typos_at_flow_questions_are_understood(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.send("Gutted, honesty")  # the button, misspelt: the advice for upset people
     assert "Of course you are" in conv.text
     assert conv.person["cases"][-1]["mood"] == "gutted"
@@ -161,6 +165,7 @@ def test_small_typos_at_flow_questions_are_understood(conv: Conversation) -> Non
 
 def test_calming_alone_picks_the_calming_exercise(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.pick("Gutted")
     conv.send("calming")
     assert "slow things down" in conv.text
@@ -194,6 +199,7 @@ def test_yes_typed_at_first_contact_answers_consent_not_the_mood(conv: Conversat
     'yes' is the consent (it used to be saved as the person's mood), and the mood
     question is asked again."""
     conv.command("start")
+    skip_introduction(conv)
     conv.send("yes")
     assert conv.person["consent"]["outcomes"] is True
     assert conv.person["cases"][-1].get("mood") in (None, "")
@@ -202,6 +208,7 @@ def test_yes_typed_at_first_contact_answers_consent_not_the_mood(conv: Conversat
 
 def test_a_mood_typed_at_first_contact_goes_to_the_mood_question(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.send("Gutted, honesty")
     assert "Of course you are" in conv.text
     assert conv.person["cases"][-1]["mood"] == "gutted"

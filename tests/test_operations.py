@@ -10,7 +10,7 @@ import sys
 
 from bot.ops.logs import IdHashingFilter, hash_id
 from bot.ops.metrics import render_metrics
-from tests.conversation import Conversation
+from tests.conversation import Conversation, skip_introduction
 
 
 def test_ids_are_hashed_wherever_they_appear() -> None:
@@ -57,6 +57,7 @@ def test_turns_are_counted_and_timed(conv: Conversation) -> None:
 def test_a_bug_in_a_turn_costs_one_answer_not_the_conversation(
         conv: Conversation, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
     conv.command("start")
+    skip_introduction(conv)
     conv.pick("Okay")
 
     def broken(*args: object, **kwargs: object) -> None:

@@ -16,7 +16,7 @@ from bot.messages import Choice, Reply, UserRef
 from bot.nudges.dispatcher import NudgeDispatcher
 from bot.report.build import build_report
 from tests.conftest import START
-from tests.conversation import Conversation, log_rejection
+from tests.conversation import Conversation, log_rejection, skip_introduction
 
 CONSENT_YES, CONSENT_NO = "consent=yes", "consent=no"  # the consent buttons' values
 DAY_90 = datetime(2027, 2, 25, 9, 30, tzinfo=UTC)  # 27 Nov 2026 + 90 days, a Thursday
@@ -65,6 +65,7 @@ def dispatch_at(conv: Conversation, dispatcher: NudgeDispatcher, clock: ManualCl
 def test_first_contact_asks_once_between_welcome_and_step_1(conv: Conversation,
                                                             clock: ManualClock) -> None:
     conv.command("start")
+    skip_introduction(conv)
     texts = [r.text for r in conv.last]
     assert "three steps" in texts[0]
     assert "never your name or anything you type" in texts[1]
@@ -83,6 +84,7 @@ def test_first_contact_asks_once_between_welcome_and_step_1(conv: Conversation,
     conv.command("new")  # nor does a second case
     assert len(milestones(conv)) == 2
     conv.command("start")
+    skip_introduction(conv)
     assert not any(o.value == CONSENT_YES for r in conv.last for o in r.options)  # asked once
 
 
@@ -94,6 +96,7 @@ def test_no_answer_is_no_and_no_questions(conv: Conversation) -> None:
 
 def test_declining_then_changing_ones_mind_both_ways(conv: Conversation) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.pick("Yes, count my answers")
     conv.command("outcomes")
     assert "is\ncounted" in conv.text or "is counted" in conv.text
@@ -112,6 +115,7 @@ def test_milestone_check_in_has_its_three_answers_and_records_once(
         conv: Conversation, dispatcher: NudgeDispatcher, recorder: Recorder,
         clock: ManualClock) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.pick("Yes, count my answers")
     dispatch_at(conv, dispatcher, clock, DAY_90)
     ((_, replies),) = recorder.sent
@@ -138,6 +142,7 @@ def test_no_milestone_check_in_during_a_safety_hold(
         conv: Conversation, dispatcher: NudgeDispatcher, recorder: Recorder,
         clock: ManualClock) -> None:
     conv.command("start")
+    skip_introduction(conv)
     conv.pick("Yes, count my answers")
     conv.send("I want to kill myself")
     assert conv.person["safety"]
@@ -152,6 +157,7 @@ def test_a_reply_reported_on_did_you_hear_back_is_an_outcome(
     conv.command("outcomes")
     conv.pick("Yes, count my answers")
     conv.command("start")
+    skip_introduction(conv)
     conv.pick("Email")
     conv.pick("sent it")
     dispatch_at(conv, dispatcher, clock, datetime(2026, 12, 4, 9, 30, tzinfo=UTC))
@@ -169,6 +175,7 @@ def test_forget_takes_the_persons_contribution_out_of_the_report(
     people = [Conversation(coach, UserRef("test", "T1", f"U{i}")) for i in range(5)]
     for conv in people:
         conv.command("start")
+        skip_introduction(conv)
         conv.pick("Yes, count my answers")
         log_rejection(conv, company="Acme Corp")
 

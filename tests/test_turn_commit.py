@@ -27,7 +27,8 @@ from tests.nudge_checks import Inbox, check_store, copy_store, pending_keys, sna
 from tests.store_wrappers import DelegatingStore
 
 SOMEONE = UserRef("test", "T1", "U1")
-REGULAR_PLAN = ["connect", "heard_back", "openings", "openings", "share", "share"]
+REGULAR_PLAN = ["chase", "check_back", "congratulate", "connect", "heard_back", "introduction",
+                "openings", "openings", "share"]
 
 
 class Crash(BaseException):
@@ -134,7 +135,7 @@ def test_a_turn_that_always_loses_the_race_writes_no_check_in(
     racing.pick("Regular")
     shared.after_read = None
     assert "Something went wrong saving" in racing.text
-    assert kinds(store) == ["heard_back"]  # from the earlier "sent it" turn, nothing new
+    assert kinds(store) == ["chase", "heard_back"]  # from the earlier "sent it" turn, nothing new
     check_store(store)
 
 
@@ -146,13 +147,13 @@ def test_a_turn_whose_save_fails_writes_no_check_in(
     failing.fail_replace_of = PEOPLE
     conv.pick("Regular")
     assert "Something went wrong saving" in conv.text
-    assert kinds(store) == ["heard_back"]
+    assert kinds(store) == ["chase", "heard_back"]
     # a failed write may have landed after all: its marker stays until a dispatcher pass
     # finds the save did not happen (once the grace for a running turn is over)
     check_store(store, settled=False)
     failing.fail_replace_of = None
     recover(store, content, clock)
-    assert kinds(store) == ["heard_back"]
+    assert kinds(store) == ["chase", "heard_back"]
     check_store(store)
 
 
@@ -183,7 +184,7 @@ WITHOUT_CONNECT = [kind for kind in REGULAR_PLAN if kind != "connect"]
 TURNS: dict[str, tuple[Callable[[Conversation], None], Callable[[Conversation], None],
                        list[str], list[str]]] = {
     # the turn that plans the most: the five check-ins of the regular cadence
-    "plan a cadence": (at_cadence_question, pick_regular, ["heard_back"], REGULAR_PLAN),
+    "plan a cadence": (at_cadence_question, pick_regular, ["chase", "heard_back"], REGULAR_PLAN),
     # a turn that moves a check-in: its due entry changes
     "snooze a check-in": (connect_sent, snooze_connect, WITHOUT_CONNECT, REGULAR_PLAN),
 }

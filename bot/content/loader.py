@@ -11,30 +11,34 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, get_args
+from zoneinfo import available_timezones
 
+import pytz
 import yaml
 from jinja2 import TemplateSyntaxError
 from pydantic import BaseModel, ValidationError
 
+from bot.content.feedback_file import FeedbackFile, load_feedback
 from bot.content.patterns import PatternError, TextPattern, compile_pattern
-from bot.content.sample import sample_context
+from bot.content.sample import sample_cases, sample_context
 from bot.content.schema import (
+    DRAFT_CHANNELS,
     CoachFile,
     FlowFile,
     NudgeAnswer,
     NudgesFile,
     SafetyFile,
     StepSpec,
+    draft_variants,
 )
+from bot.content.seams import find_seams
 from bot.content.templates import Template, compile_condition, compile_template
 from bot.content.yaml_lines import LinedYaml, load_yaml_with_lines
 from bot.conversation.commands import COMMANDS
 
 __all__ = ["Content", "ContentError", "ContentErrors", "load_content"]
 
-REQUIRED_FLOWS = ("compose", "followup", "network", "settings")
-DRAFT_CHANNELS = ("email", "letter", "call")
-DRAFT_VARIANTS = ("", "_short", "_formal")
+REQUIRED_FLOWS = ("intro", "compose", "followup", "network", "settings", "edit")
 REQUIRED_TEXTS = (
     "welcome", "welcome_back", "home", "new_case", "help", "stopped", "nothing_to_resume",
     "restarted", "unknown_command", "too_long", "field_too_long", "empty", "need_choice",
@@ -44,7 +48,8 @@ REQUIRED_TEXTS = (
     "forget_confirm", "forget_done", "forget_kept", "export_ready", "pick_case", "no_cases",
 )
 REQUIRED_LABELS = ("forget_yes", "forget_no", "menu_new", "menu_status", "menu_feedback")
-REQUIRED_NUDGE_KINDS = ("cooldown", "followup_reminder", "heard_back")
+#: the kinds the code plans by name (the cadences name theirs in content)
+REQUIRED_NUDGE_KINDS = ("cooldown", "followup_reminder", "heard_back", "chase", "reapply")
 NudgeAnswerNames = get_args(NudgeAnswer)
 
 M = TypeVar("M", bound=BaseModel)
@@ -79,6 +84,8 @@ class Content:
     flows: dict[str, FlowFile]
     nudges: NudgesFile
     safety: SafetyFile
+    #: the kinds of feedback recruiters give (``feedback.yaml``), with their reactions
+    feedback: FeedbackFile | None = None
     templates: dict[str, Template] = field(default_factory=dict)
     origins: dict[str, tuple[str, int | None, str]] = field(default_factory=dict)
     conditions: dict[str, Callable[..., Any]] = field(default_factory=dict)
@@ -167,6 +174,7 @@ def load_content(directory: Path | str, *, known_actions: Iterable[str] = ()) ->
         directory=directory, coach=coach, nudges=nudges, safety=safety,
         flows={name: flow for name, (flow, _) in flows.items()},
     )
+    _check_feedback(loader, content)
     _check_coach(loader, content, coach_doc)
     for name, (flow, doc) in flows.items():
         _check_flow(loader, content, name, flow, doc)
@@ -175,9 +183,25 @@ def load_content(directory: Path | str, *, known_actions: Iterable[str] = ()) ->
     _check_safety(loader, content, safety_doc)
     if not loader.errors:
         _check_renders(loader, content)
+    if not loader.errors:
+        _check_seams(loader, content)
     if loader.errors:
         raise ContentErrors(loader.errors)
     return content
+
+
+def _check_feedback(loader: _Loader, content: Content) -> None:
+    """``feedback.yaml`` is checked by its own module; its errors join the others."""
+    feedback, errors = load_feedback(content.directory)
+    for error in errors:
+        where, _, rest = error.partition(": ")
+        file, _, line = where.partition(":")
+        key, _, message = rest.partition(": ")
+        loader.fail(file, int(line) if line.isdigit() else None, key if message else "",
+                    message or key)
+    if feedback is not None:
+        content.feedback = feedback
+        content.templates.update(feedback.templates)
 
 
 def _check_renders(loader: _Loader, content: Content) -> None:
@@ -191,6 +215,43 @@ def _check_renders(loader: _Loader, content: Content) -> None:
         except Exception as exc:  # any render failure is a content error
             file, line, dotted = content.origins.get(key, (key, None, ""))
             loader.fail(file, line, dotted, f"cannot be rendered: {exc}")
+
+
+def _check_seams(loader: _Loader, content: Content) -> None:
+    """Render every draft, every check-in and every flow step about a contact or a case
+    against the whole sample matrix, and report each seam ("Dear there,", "Ltd..",
+    glued lines) with the sample that shows it: a draft must be sendable as is for any
+    person, not just the one in the single sample."""
+    samples = sample_cases(window=content.nudges.default_window.model_dump(),
+                           upset_moods=content.coach.upset_moods)
+    for key in sorted(_seam_checked_keys(content)):
+        reported: set[str] = set()
+        for sample in samples:
+            try:
+                text = content.templates[key].render(sample.context)
+            except Exception:  # a failing render is _check_renders' report
+                continue
+            for seam in find_seams(text, values=sample.values, name_known=sample.name_known,
+                                   contact_named=sample.contact_named):
+                if seam.what in reported:
+                    continue  # one line per kind of seam and template is enough
+                reported.add(seam.what)
+                file, line, dotted = content.origins.get(key, (key, None, ""))
+                loader.fail(file, line, dotted,
+                            f"sample {sample.name!r}: {seam} (a seam a person would have to "
+                            "fix before sending)")
+
+
+def _seam_checked_keys(content: Content) -> list[str]:
+    """Drafts, check-in texts and drafts, and flow steps that mention a contact or case."""
+    keys = [key for key in content.templates
+            if key.startswith("draft:")
+            or (key.startswith("nudge:") and not key.endswith(":title"))]
+    for name, flow in content.flows.items():
+        for step_id, step in flow.steps.items():
+            if step.say and ("contact" in step.say or "case" in step.say):
+                keys.append(f"{name}.{step_id}")
+    return [key for key in keys if key in content.templates]
 
 
 def _check_coach(loader: _Loader, content: Content, doc: LinedYaml | None) -> None:
@@ -258,6 +319,8 @@ def _check_flow(
         if step.ask == "text" and not (step.save or step.append):
             loader.fail(file, line(*at), key, "a text step needs save or append")
         check_target(step.next, *at, "next")
+        check_target(step.edit_next, *at, "edit_next")
+        check_target(step.skip_to, *at, "skip_to")
         check_target(step.free_text_next, *at, "free_text_next")
         for index, option in enumerate(step.options):
             check_target(option.next, *at, "options", index, "next")
@@ -268,7 +331,7 @@ def _check_flow(
 
 def _check_drafts(loader: _Loader, content: Content) -> None:
     for channel in DRAFT_CHANNELS:
-        for variant in DRAFT_VARIANTS:
+        for variant in draft_variants(channel):
             relative = f"drafts/{channel}{variant}.j2"
             try:
                 source = (content.directory / relative).read_text(encoding="utf-8")
@@ -292,12 +355,29 @@ def _check_nudges(loader: _Loader, content: Content, doc: LinedYaml | None) -> N
         if kind not in spec.kinds:
             loader.fail("nudges.yaml", doc.line_of(("kinds",)) if doc else None,
                         f"kinds.{kind}", "required nudge kind is missing")
+    sample = sample_context(window=spec.default_window.model_dump(),
+                            upset_moods=content.coach.upset_moods)
     for kind, kind_spec in spec.kinds.items():
         for part in ("title", "text", "draft"):
             source = getattr(kind_spec, part)
             if source is not None:
                 loader.template(content, f"nudge:{kind}:{part}", source, "nudges.yaml", doc,
                                 ("kinds", kind, part), prose=part != "draft")
+        # A draft with a length limit (a LinkedIn note) is measured as the sample case
+        # renders it; one that cannot be rendered is reported by _check_renders.
+        limit, draft = kind_spec.max_length, content.templates.get(f"nudge:{kind}:draft")
+        if limit is not None and kind_spec.draft is None:
+            loader.fail("nudges.yaml", doc.line_of(("kinds", kind, "max_length")) if doc else None,
+                        f"kinds.{kind}.max_length", "a length limit needs a draft")
+        elif limit is not None and draft is not None:
+            try:
+                length = len(draft.render(sample))
+            except Exception:  # any render failure is reported by _check_renders
+                length = 0
+            if length > limit:
+                loader.fail("nudges.yaml", doc.line_of(("kinds", kind, "draft")) if doc else None,
+                            f"kinds.{kind}.draft",
+                            f"{length} characters with the sample case; at most {limit}")
     for name, source in spec.answers.items():
         loader.template(content, f"nudge_answer:{name}", source, "nudges.yaml", doc,
                         ("answers", name))
@@ -326,9 +406,9 @@ def _check_nudges(loader: _Loader, content: Content, doc: LinedYaml | None) -> N
 
 
 def _check_zone(loader: _Loader, zone: str, doc: LinedYaml | None) -> None:
-    from bot.conversation.parsers import parse_timezone
-
-    if parse_timezone(zone) is None:
+    """A tz database name exactly (``Europe/Berlin``): the value is used as it is, so a
+    city a person could type ("Berlin") is not enough here."""
+    if zone != "UTC" and zone not in available_timezones():
         loader.fail("nudges.yaml", doc.line_of(("default_timezone",)) if doc else None,
                     "default_timezone", f"unknown time zone {zone!r}")
 
@@ -349,3 +429,18 @@ def _check_safety(loader: _Loader, content: Content, doc: LinedYaml | None) -> N
     if "default" not in content.safety.regions:
         loader.fail("safety.yaml", doc.line_of(("regions",)) if doc else None,
                     "regions.default", "a default region is required")
+    for label in ("want_resume", "safe_resume", "confirm_safe", "not_yet"):
+        if label not in content.safety.labels:
+            loader.fail("safety.yaml", doc.line_of(("labels",)) if doc else None,
+                        f"labels.{label}", "required label is missing")
+    owner: dict[str, str] = {}
+    for name, region in content.safety.regions.items():
+        for index, country in enumerate(region.countries):
+            where = doc.line_of(("regions", name, "countries", index)) if doc else None
+            if country not in pytz.country_names:
+                loader.fail("safety.yaml", where, f"regions.{name}.countries.{index}",
+                            f"{country} is not an ISO 3166 country code")
+            elif country in owner:
+                loader.fail("safety.yaml", where, f"regions.{name}.countries.{index}",
+                            f"{country} is already in regions.{owner[country]}")
+            owner.setdefault(country, name)

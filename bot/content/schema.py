@@ -6,11 +6,15 @@ works with these typed objects and never meets a missing key at run time.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "CHANNEL_VARIANTS",
+    "DRAFT_CHANNELS",
+    "DRAFT_VARIANTS",
     "CadenceSpec",
     "CoachFile",
     "FlowFile",
@@ -20,9 +24,22 @@ __all__ = [
     "RegionSpec",
     "SafetyFile",
     "StepSpec",
+    "draft_variants",
 ]
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+#: every channel a follow-up can take, each a ``drafts/<channel><variant>.j2`` per variant
+DRAFT_CHANNELS = ("email", "letter", "call")
+#: standard, shorter and more formal: every channel has all three
+DRAFT_VARIANTS = ("", "_short", "_formal")
+#: variants only some channels have: an email can also be a reply in the same thread
+CHANNEL_VARIANTS: dict[str, tuple[str, ...]] = {"email": ("_reply",)}
+
+
+def draft_variants(channel: str) -> tuple[str, ...]:
+    """The variants ``channel`` must have a template for."""
+    return DRAFT_VARIANTS + CHANNEL_VARIANTS.get(channel, ())
 
 
 class _Strict(BaseModel):
@@ -34,6 +51,9 @@ class OptionSpec(_Strict):
     label: str = Field(min_length=1, max_length=75)
     next: str | None = None
     style: Literal["default", "primary", "danger"] = "default"
+    #: a correction: after the step at ``next`` is answered (and its ``edit_next``, if
+    #: any), come back to the step that offered this option instead of going on
+    edit: bool = False
 
 
 class StepSpec(_Strict):
@@ -46,14 +66,20 @@ class StepSpec(_Strict):
     free_text_next: str | None = None
     save: str | None = Field(default=None, pattern=r"^(case|settings)\.[a-z_]+$")
     append: str | None = Field(default=None, pattern=r"^case\.[a-z_]+$")
-    parse: Literal["text", "date", "timezone", "window"] = "text"
+    #: ``place``: a city, country or zone name, saved as the time zone and the country
+    parse: Literal["text", "date", "timezone", "window", "place"] = "text"
     max_length: int = Field(default=500, ge=1, le=4000)
     skippable: bool = False
     default: str | None = None
     skip_if: str | None = None
+    #: where to go when ``skip_if`` holds (``next`` unless set)
+    skip_to: str | None = None
     action: str | None = None
     pause: bool = False
     next: str | None = None
+    #: during a correction, the step that belongs with this one (a contact's role after
+    #: their name) is asked before going back
+    edit_next: str | None = None
 
 
 class FlowFile(_Strict):
@@ -74,6 +100,10 @@ class CoachFile(_Strict):
     #: one line per command (help, Discord's subcommand descriptions: 100 at most)
     commands: dict[str, Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=dict)
+    #: one suggestion per stage kind (bot/conversation/stages.py), shown in ``status``
+    #: once several rejections ended at that stage
+    stage_advice: dict[Literal["application", "screen", "interview", "final", "offer",
+                               "other"], str] = Field(default_factory=dict)
 
 
 class WindowSpec(_Strict):
@@ -96,12 +126,17 @@ class NudgeKindSpec(_Strict):
     title: str
     text: str
     draft: str | None = None
+    #: the most characters the draft may have where it is sent (a LinkedIn connection
+    #: note: 200); ``content check`` measures it rendered with the sample case
+    max_length: int | None = Field(default=None, ge=1)
     extra_buttons: list[NudgeButton] = Field(default_factory=list)
 
 
 class ScheduleItem(_Strict):
     after_days: int = Field(ge=1, le=3650)
     kind: str
+    #: planned for every contact of the case (a few days apart), not only the primary one
+    each_contact: bool = False
 
 
 class RepeatSpec(_Strict):
@@ -118,6 +153,10 @@ class CadenceSpec(_Strict):
 class FollowupTiming(_Strict):
     reminder_after_days: int = Field(ge=1)
     heard_back_after_business_days: int = Field(ge=1)
+    #: one polite chase of an unanswered feedback request, then the coach lets it go
+    chase_after_business_days: int = Field(default=8, ge=1)
+    #: the "apply again" check-in, after they invited a new application
+    reapply_after_days: int = Field(default=90, ge=1)
     cooldown_after_days: int = Field(ge=1)
 
 
@@ -135,8 +174,19 @@ class NudgesFile(_Strict):
 
 
 class RegionSpec(_Strict):
-    timezones: list[str]
+    """Where to find help in one region, and how we know the numbers are right.
+
+    A person's region is picked by their country (ISO 3166 alpha-2, ``DE``), then by a
+    time-zone glob (``US/*``, for older content and zone aliases that name no country).
+    Helplines change: every region says which source its numbers were checked against
+    and when, so a reviewer knows what to re-check first.
+    """
+
+    countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list)
+    timezones: list[str] = Field(default_factory=list)
     resources: str
+    source: str = Field(min_length=1)
+    checked: date
 
 
 class SafetyFile(_Strict):
@@ -146,5 +196,5 @@ class SafetyFile(_Strict):
     still_here: str
     confirm_resume: str
     resumed: str
-    labels: dict[Literal["want_resume", "confirm_safe", "not_yet"], str]
+    labels: dict[Literal["want_resume", "safe_resume", "confirm_safe", "not_yet"], str]
     regions: dict[str, RegionSpec]

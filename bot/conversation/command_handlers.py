@@ -14,13 +14,14 @@ from bot.conversation.commands import COMMANDS, help_entries
 from bot.conversation.flow_runner import FlowRunner
 from bot.conversation.menus import Menus
 from bot.conversation.overview import overview_text
+from bot.conversation.parsers import parse_duration
 from bot.conversation.people import active_case
 from bot.conversation.personal_data import PersonalData
 from bot.interfaces import Clock, Store
-from bot.messages import Command, ExportFile, Reply, UserRef
+from bot.messages import Command, ExportFile, Reply, Text, UserRef
 from bot.nudges.book import NudgeBook
 from bot.nudges.plan import shares_outcomes
-from bot.records import PersonRecord
+from bot.records import CaseRecord, PersonRecord
 from bot.report.build import build_report
 from bot.report.formats import render
 
@@ -89,15 +90,60 @@ class CommandHandlers:
                   replies: list[Reply]) -> None:
         self._menus.feedback(person, replies)
 
+    def _edit(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
+        """Correct a logged case: the case and what to change, or with a field named
+        (``edit role``) that field's question at once; then back to where they were."""
+        case = self._case_to_work_on(person)
+        if case is None:
+            replies.append(self._text("no_cases"))
+            return
+        if case.get("status") == "logging":
+            self._flows.keep_place(person, replies, self._content.text("edit_while_logging"))
+            return
+        self._side_trip(person)
+        self._flows.start_flow(person, "edit", None, case["id"], replies)
+        if arg:
+            summary = len(replies) - 1
+            self._flows.answer(person, Text(arg), replies)
+            flow = person.get("flow")
+            if flow is not None and flow["flow"] != "edit":
+                del replies[summary]  # straight to the field's question
+
+    def _draft(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
+        """The current draft again, for the case being worked on (or the latest)."""
+        case = self._case_to_work_on(person)
+        if case is None:
+            replies.append(self._text("no_cases"))
+            return
+        if case.get("status") == "logging":
+            self._flows.keep_place(person, replies, self._content.text("draft_not_yet"))
+            return
+        self._side_trip(person)
+        step = "draft" if case.get("draft_shown_at") else "choose_channel"
+        self._flows.start_flow(person, "followup", step, case["id"], replies)
+
+    @staticmethod
+    def _case_to_work_on(person: PersonRecord) -> CaseRecord | None:
+        """The case of the conversation in progress, else the latest logged one."""
+        case = active_case(person)
+        if case is not None and case.get("company"):
+            return case
+        return next((c for c in reversed(person["cases"]) if c.get("company")), None)
+
+    @staticmethod
+    def _side_trip(person: PersonRecord) -> None:
+        """Remember the question the person was at, to go back to after a side trip."""
+        flow = person.get("flow")
+        if flow is not None and flow["flow"] not in ("settings", "edit"):
+            person["return_to"] = flow
+
     def _settings(self, user: UserRef, person: PersonRecord, arg: str,
                   replies: list[Reply]) -> None:
-        flow = person.get("flow")
-        if flow is not None and flow["flow"] != "settings":
-            person["return_to"] = flow
+        self._side_trip(person)
         self._flows.start_flow(person, "settings", None, None, replies)
 
     def _pause(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
-        days = int(arg) if arg.isdigit() else (7 if not arg else 0)
+        days = (parse_duration(arg) or 0) if arg else 7
         if not 1 <= days <= 365:
             replies.append(self._text("pause_bad"))
             return

@@ -30,6 +30,8 @@ class CommandSpec:
     argument: str | None = None
     aliases: tuple[str, ...] = ()
     on_hold: bool = False
+    #: the argument may be several words (``pause 2 weeks``)
+    long_argument: bool = False
 
     @property
     def usage(self) -> str:
@@ -41,8 +43,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("new"),
     CommandSpec("status", on_hold=True),
     CommandSpec("feedback"),
+    CommandSpec("edit", argument="field", aliases=("fix", "correct")),
+    CommandSpec("draft"),
     CommandSpec("settings"),
-    CommandSpec("pause", argument="days"),
+    CommandSpec("pause", argument="duration", long_argument=True),
     CommandSpec("resume"),
     CommandSpec("back"),
     CommandSpec("skip"),
@@ -67,17 +71,17 @@ def parse_command(text: str) -> Command | None:
     """``status`` → ``Command("status")``; ``pause 14`` → ``Command("pause", "14")``;
     anything that is not a bare command word (plus its argument) → ``None``."""
     words = text.strip().split()
-    if not words or len(words) > 2:
+    if not words or len(words) > 5:
         return None
     first = words[0].lower()
     if first in ("/notnow", "notnow"):
         return parse_command(" ".join(words[1:]) or "start")
     spec = spec_of(first)
-    if spec is None:
+    if spec is None or len(words) > (4 if spec.long_argument else 2):
         return None
-    if len(words) == 2 and spec.argument is None:
+    if len(words) > 1 and spec.argument is None:
         return None
-    return Command(name=spec.name, arg=words[1] if len(words) == 2 else "")
+    return Command(name=spec.name, arg=" ".join(words[1:]))
 
 
 def help_entries(summaries: Mapping[str, str]) -> list[dict[str, str]]:

@@ -15,8 +15,11 @@ from bot.content.schema import OptionSpec, StepSpec
 from bot.conversation.actions import ACTIONS, ActionScope
 from bot.conversation.choices import ChoiceMatcher, bare_value, flow_value
 from bot.conversation.context import build_context
+from bot.conversation.names import clean_text, parse_contact
 from bot.conversation.parsers import parse_date, parse_timezone, parse_window
-from bot.conversation.people import active_case
+from bot.conversation.people import active_case, contacts_of
+from bot.conversation.places import Place, read_place
+from bot.conversation.stages import stage_kind
 from bot.interfaces import Clock
 from bot.messages import Choice, Option, Reply, Text
 from bot.nudges.plan import NudgePlanner, local_today
@@ -57,11 +60,15 @@ class FlowRunner:
             case = active_case(person)
             condition = self._content.conditions.get(f"{flow}.{step}")
             if condition is not None and condition(**self._context(person, case)):
-                target = spec.next
+                target = self._returning(state) or spec.skip_to or spec.next
             else:
                 scope = self._run_action(person, case, spec)
                 if spec.say is not None:
-                    replies.append(self._say(person, case, flow, step, spec, scope))
+                    said = self._say(person, case, flow, step, spec, scope)
+                    if said.text.strip() or said.options or said.draft:
+                        replies.append(said)
+                if scope is not None:
+                    replies.extend(scope.after_replies)
                 if spec.ask is not None:
                     state["asked"] = True
                     return
@@ -108,15 +115,32 @@ class FlowRunner:
         self.enter(person, flow, step, replies)
         return True
 
-    def _advance(self, person: PersonRecord, target: str | None, replies: list[Reply]) -> None:
+    def _advance(self, person: PersonRecord, target: str | None, replies: list[Reply], *,
+                 correcting: bool = False) -> None:
+        """Go on to ``target`` after an answer. During a correction (``correcting`` when an
+        option starts one) the answer goes back to the step that offered it instead,
+        after the step's ``edit_next`` (a contact's role after their name)."""
         state = _state(person)
+        here = f"{state['flow']}.{state['step']}"
         state["history"].append([state["flow"], state["step"]])
         del state["history"][:-30]
+        if correcting:
+            state["return_after"] = here
+        elif state.get("return_after"):
+            spec = self._content.step(state["flow"], state["step"])
+            target = spec.edit_next or self._returning(state)
         if target is None or target == "end":
             person["flow"] = None
             return
         flow, step = self._resolve(state["flow"], target)
         self.enter(person, flow, step, replies)
+
+    @staticmethod
+    def _returning(state: FlowState) -> str | None:
+        """Where a correction goes back to, once (``None`` outside a correction)."""
+        target = state.get("return_after")
+        state["return_after"] = None
+        return target
 
     def _resolve(self, flow: str, target: str | None) -> tuple[str, str]:
         assert target is not None
@@ -171,7 +195,8 @@ class FlowRunner:
         if not spec.skippable:
             return False
         value = self._parse(person, spec, spec.default) if spec.default else ""
-        self._save(person, spec, value or "")
+        if value or spec.parse == "text":  # a skipped place or window keeps the setting
+            self._save(person, spec, value or "")
         self._advance(person, spec.next, replies)
         return True
 
@@ -183,8 +208,12 @@ class FlowRunner:
             return
         value = self._parse(person, spec, text)
         if value is None:
-            error = {"date": "bad_date", "timezone": "bad_timezone", "window": "bad_window"}
+            error = {"date": "bad_date", "timezone": "bad_timezone", "window": "bad_window",
+                     "place": "bad_place"}
             replies.append(Reply(self._content.text(error[spec.parse], value=text)))
+            return
+        if isinstance(value, Place) and value.zone is None:
+            replies.append(Reply(self._content.text("which_city", country=value.label)))
             return
         if spec.parse == "date" and value > local_today(person, self._clock).isoformat():
             replies.append(Reply(self._content.text("future_date")))
@@ -201,12 +230,14 @@ class FlowRunner:
         if spec.parse == "window":
             window = parse_window(text)
             return window.as_dict() if window else None
+        if spec.parse == "place":
+            return read_place(text)
         return text
 
     def _choose(self, person: PersonRecord, spec: StepSpec, option: OptionSpec,
                 replies: list[Reply]) -> None:
         self._save(person, spec, option.value)
-        self._advance(person, option.next or spec.next, replies)
+        self._advance(person, option.next or spec.next, replies, correcting=option.edit)
 
     def _save(self, person: PersonRecord, spec: StepSpec, value: Any) -> None:
         target = spec.save or spec.append
@@ -216,7 +247,16 @@ class FlowRunner:
         # content names the field (``save: case.company``), so it is a runtime key
         if scope == "settings":
             settings = cast("dict[str, Any]", person["settings"])
-            settings[name] = value
+            if isinstance(value, Place):
+                settings["timezone"] = value.zone
+                if value.country:
+                    settings["country"] = value.country
+                else:
+                    settings.pop("country", None)
+            else:
+                settings[name] = value
+                if name == "timezone":
+                    settings.pop("country", None)  # a zone picked: its own country counts
             if name == "timezone":
                 settings["timezone_source"] = "user"
             return
@@ -234,13 +274,9 @@ class FlowRunner:
 
     def _context(self, person: PersonRecord, case: CaseRecord | None,
                  **extra: Any) -> dict[str, Any]:
-        return build_context(
-            person,
-            case,
-            now=self._clock.now(),
-            upset_moods=self._content.coach.upset_moods,
-            **extra,
-        )
+        return build_context(person, case, now=self._clock.now(),
+                             upset_moods=self._content.coach.upset_moods,
+                             **{**flow_variables(person, case), **extra})
 
     def _run_action(
         self, person: PersonRecord, case: CaseRecord | None, spec: StepSpec
@@ -287,6 +323,23 @@ class FlowRunner:
     @staticmethod
     def _option(spec: StepSpec, value: str) -> OptionSpec | None:
         return next((o for o in spec.options if o.value == value), None)
+
+
+def flow_variables(person: PersonRecord, case: CaseRecord | None) -> dict[str, Any]:
+    """What flow steps know beyond the common context: the people at the company, how
+    far the process went, and whether the person's time zone is known (told by them or
+    their platform) rather than the default."""
+    team = [{"name": parse_contact(c["name"]).full or clean_text(c["name"]),
+             "role": clean_text(c["role"])} for c in contacts_of(case)]
+    return {
+        "team": team,
+        "more_contacts": list(case.get("more_contacts") or []) if case else [],
+        "stage_kind": stage_kind(case["stage"] if case else None),
+        "zone_known": person["settings"].get("timezone_source") in ("user", "platform"),
+        "feedback_reactions": [],
+        "feedback_actions": [],
+        "upcoming_more": 0,
+    }
 
 
 def _state(person: PersonRecord) -> FlowState:

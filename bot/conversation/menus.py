@@ -91,14 +91,20 @@ class Menus:
             return
         if greet:
             replies.append(Reply(self._content.text("welcome")))
-            if "consent" not in person:
-                self.ask_consent(replies)
         self.new_case(person, replies)
 
     def new_case(self, person: PersonRecord, replies: list[Reply]) -> None:
+        """A new case at step 1; at first contact, after the introduction (a name, a
+        place, how check-ins work and the consent question: ``content/flows/intro``)."""
+        first_contact = not person.get("introduced") and not any(
+            c.get("company") for c in person["cases"])
         case = new_case(person, now_iso=self._clock.now().isoformat())
         self._nudge_actions.planner.plan_milestones(person)  # once, from the first case
-        self._flows.start(person, case, replies)
+        if first_contact:
+            person["introduced"] = True
+            self._flows.start_flow(person, "intro", None, case["id"], replies)
+        else:
+            self._flows.start(person, case, replies)
 
     def park_current(self, person: PersonRecord) -> None:
         """Remember where an unfinished case stood, so ``start`` can come back to it."""

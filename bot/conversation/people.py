@@ -21,9 +21,10 @@ from bot.interfaces import Clock, Store, StoreError
 from bot.messages import UserRef
 from bot.nudges.book import NudgeBook
 from bot.nudges.outbox import NudgeOutbox, without_outbox
-from bot.records import CaseRecord, PersonRecord, WindowRecord
+from bot.records import CaseRecord, ContactRecord, NudgeRecord, PersonRecord, WindowRecord
 
-__all__ = ["PEOPLE", "PersonRepo", "active_case", "case_by_id", "new_case", "person_key"]
+__all__ = ["PEOPLE", "PRIMARY_CONTACT", "PersonRepo", "active_case", "case_by_id",
+           "contact_of_nudge", "contacts_of", "new_case", "person_key"]
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,10 @@ class PersonRepo:
         return self._store.kept_aside(PEOPLE, user.key)
 
 
+#: the id :func:`contacts_of` gives the case's own contact
+PRIMARY_CONTACT = "primary"
+
+
 def new_case(person: PersonRecord, *, now_iso: str) -> CaseRecord:
     case: CaseRecord = {
         "id": uuid.uuid4().hex[:12],
@@ -184,6 +189,27 @@ def new_case(person: PersonRecord, *, now_iso: str) -> CaseRecord:
     }
     person["cases"].append(case)
     return case
+
+
+def contacts_of(case: CaseRecord | None) -> list[ContactRecord]:
+    """Everyone at the case's company the person keeps in touch with, the primary
+    contact (``case["contact"]``, id ``primary``) first; ``[]`` when nobody is named."""
+    if case is None:
+        return []
+    primary: list[ContactRecord] = []
+    if (case.get("contact") or "").strip():
+        primary = [{"id": PRIMARY_CONTACT, "name": case["contact"].strip(),
+                    "role": case.get("contact_role") or ""}]
+    return primary + list(case.get("more_contacts") or [])
+
+
+def contact_of_nudge(case: CaseRecord | None, nudge: NudgeRecord) -> ContactRecord | None:
+    """The contact a check-in is about, when it is not the case's primary contact
+    (``None`` for the primary one, or when that contact was removed since)."""
+    wanted = nudge.get("contact")
+    if not wanted or wanted == PRIMARY_CONTACT:
+        return None
+    return next((c for c in contacts_of(case) if c["id"] == wanted), None)
 
 
 def case_by_id(person: PersonRecord, case_id: str | None) -> CaseRecord | None:

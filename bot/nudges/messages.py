@@ -12,7 +12,7 @@ from typing import Any
 from bot.content.loader import Content
 from bot.conversation.choices import nudge_of, nudge_value
 from bot.conversation.context import build_context, format_day
-from bot.conversation.people import case_by_id, person_key
+from bot.conversation.people import case_by_id, contact_of_nudge, person_key
 from bot.interfaces import Clock
 from bot.messages import Option, Reply
 from bot.nudges.plan import (
@@ -36,7 +36,8 @@ def nudge_reply(
     """The message a person receives when a check-in is due."""
     spec = content.nudges.kinds[nudge["kind"]]
     case = case_by_id(person, nudge["case"])
-    context = build_context(person, case, now=clock.now(), upset_moods=content.coach.upset_moods)
+    context = build_context(person, case, now=clock.now(), upset_moods=content.coach.upset_moods,
+                            contact=contact_of_nudge(case, nudge))
     title = content.render(f"nudge:{nudge['kind']}:title", context)
     text = content.render(f"nudge:{nudge['kind']}:text", context)
     draft = (
@@ -95,7 +96,8 @@ class NudgeActions:
             return [Reply(self._content.text("stale_choice"))], None
         case = case_by_id(person, nudge["case"])
         context = build_context(
-            person, case, now=self._clock.now(), upset_moods=self._content.coach.upset_moods
+            person, case, now=self._clock.now(), upset_moods=self._content.coach.upset_moods,
+            contact=contact_of_nudge(case, nudge),
         )
         if action.startswith("milestone_"):
             return [Reply(self._record_milestone(person, nudge, action, context))], None
@@ -127,8 +129,11 @@ class NudgeActions:
             nudge.update({"state": "stopped", "acted_at": self._clock.now().isoformat()})
             self._planner.save(person, nudge)
         if action == "stop_contact":
-            case["nudges_stopped"] = True
-            self._planner.cancel(person, case=case)
+            # only this person's check-ins: the others at the company stay planned
+            contact = nudge.get("contact")
+            if not contact:
+                case["nudges_stopped"] = True  # no repeating check-in for the case either
+            self._planner.cancel(person, case=case, contact=contact or "")
             return self.answer("stopped_contact", context)
         self._planner.cancel(person)
         return self.answer("stopped_all", context)

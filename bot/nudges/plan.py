@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 
 from bot.content.loader import Content
 from bot.conversation.parsers import WEEKDAYS
-from bot.conversation.people import case_by_id, person_key
+from bot.conversation.people import PRIMARY_CONTACT, case_by_id, contacts_of, person_key
 from bot.interfaces import Clock
 from bot.nudges.book import ACTIVE_STATES, NudgeBook
+from bot.nudges.holidays_calendar import country_of_person, is_public_holiday
 from bot.nudges.outbox import stage, staged
 from bot.records import CaseRecord, NudgeRecord, PersonRecord
 
@@ -31,9 +32,12 @@ ONCE = "1"  # the occurrence of a check-in a case has at most one of at a time
 REPEAT = "repeat"  # the cadence's repeating check-in, after the schedule ran out
 HANDLED_STATES = frozenset({"sent", "done", "skipped", "stopped", "failed"})
 MOOT_AFTER: dict[str, tuple[str, ...]] = {
-    "feedback": ("heard_back",),  # they answered: no need to ask whether they did
-    "reply": ("heard_back",),
+    # they answered: no need to ask whether they did, nor to chase them
+    "feedback": ("heard_back", "chase"),
+    "reply": ("heard_back", "chase"),
 }
+#: days between one contact's check-in and the next contact's of the same kind
+CONTACT_SPACING = 2
 
 #: the "have you found a role?" check-ins, by kind: days after the person's first case
 MILESTONES: dict[str, int] = {"milestone_90": 90, "milestone_180": 180}
@@ -45,11 +49,19 @@ def shares_outcomes(person: PersonRecord) -> bool:
     return consent.get("outcomes") is True
 
 
-def nudge_key(case: Mapping[str, Any], kind: str, occurrence: str) -> str:
+def nudge_key(case: Mapping[str, Any], kind: str, occurrence: str,
+              contact: str | None = None) -> str:
     """What makes two planned check-ins the same one: their case, the contact, the
-    kind, and which occurrence (the place in a cadence's schedule, or ``1``)."""
-    contact = " ".join((case.get("contact") or "").casefold().split())
-    return "|".join((case["id"], contact, kind, occurrence))
+    kind, and which occurrence (the place in a cadence's schedule, or ``1``).
+
+    A check-in about the primary contact is keyed by their name, as it always was; one
+    about another contact of the case by that contact's id (``@k1``), which stays the
+    same when their name is corrected."""
+    if contact and contact != PRIMARY_CONTACT:
+        who = f"@{contact}"
+    else:
+        who = " ".join((case.get("contact") or "").casefold().split())
+    return "|".join((case["id"], who, kind, occurrence))
 
 
 def scheduled(index: int) -> str:
@@ -63,7 +75,8 @@ def key_of(person: PersonRecord, nudge: NudgeRecord) -> str:
         return str(nudge["key"])
     case = case_by_id(person, nudge["case"]) or {"id": nudge["case"]}
     sequence = nudge.get("sequence")
-    return nudge_key(case, nudge["kind"], ONCE if sequence is None else scheduled(sequence))
+    return nudge_key(case, nudge["kind"], ONCE if sequence is None else scheduled(sequence),
+                     nudge.get("contact"))
 
 
 def local_today(person: PersonRecord, clock: Clock) -> date:
@@ -71,13 +84,16 @@ def local_today(person: PersonRecord, clock: Clock) -> date:
 
 
 def window_start_utc(person: PersonRecord, day: date) -> datetime:
-    """The first allowed moment on or after ``day``, as UTC."""
+    """The first allowed moment on or after ``day``, as UTC: a day of the person's
+    window that is not a public holiday of their country. A window of all seven days
+    still skips holidays: no check-in arrives on a public holiday, whatever the days."""
     settings = person["settings"]
     window = settings["window"]
     zone = ZoneInfo(settings["timezone"])
     hour, minute = (int(part) for part in window["start"].split(":"))
     allowed = set(window["days"]) or set(WEEKDAYS)
-    while WEEKDAYS[day.weekday()] not in allowed:
+    country = country_of_person(settings)
+    while WEEKDAYS[day.weekday()] not in allowed or is_public_holiday(country, day):
         day += timedelta(days=1)
     return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
 
@@ -88,11 +104,13 @@ def new_nudge_id() -> str:
     return f"{_time.time_ns():016x}{secrets.token_hex(4)}"
 
 
-def add_business_days(start: date, days: int) -> date:
+def add_business_days(start: date, days: int, *, country: str | None = None) -> date:
+    """``days`` working days after ``start``: Monday to Friday, less the public holidays
+    of ``country`` (none when it is ``None``), the days an office answers mail."""
     current = start
     while days > 0:
         current += timedelta(days=1)
-        if current.weekday() < 5:
+        if current.weekday() < 5 and not is_public_holiday(country, current):
             days -= 1
     return current
 
@@ -113,11 +131,12 @@ class NudgePlanner:
 
     def plan(self, person: PersonRecord, case: CaseRecord, kind: str, *, on: date,
              occurrence: str = ONCE, sequence: int | None = None,
-             one_off: bool = False) -> NudgeRecord | None:
-        """A nudge of ``kind`` for ``case`` due at the start of the window on ``on``:
-        the pending one with the same key, moved there, or a new one. ``None`` when a
-        ``one_off`` with this key was already handled."""
-        key = nudge_key(case, kind, occurrence)
+             one_off: bool = False, contact: str | None = None) -> NudgeRecord | None:
+        """A nudge of ``kind`` for ``case`` (and ``contact``, an id from
+        :func:`~bot.conversation.people.contacts_of`; the primary one when ``None``) due
+        at the start of the window on ``on``: the pending one with the same key, moved
+        there, or a new one. ``None`` when a ``one_off`` with this key was handled."""
+        key = nudge_key(case, kind, occurrence, contact)
         due_at = window_start_utc(person, on).isoformat()
         same_key = [n for n in self.of_person(person) if key_of(person, n) == key]
         pending = next((n for n in same_key if n["state"] in ACTIVE_STATES), None)
@@ -140,21 +159,24 @@ class NudgePlanner:
             "sequence": sequence,
             "created_at": self._clock.now().isoformat(),
         }
+        if contact and contact != PRIMARY_CONTACT:
+            nudge["contact"] = contact
         stage(person, nudge, prior=None)
         person["nudge_ids"].append(nudge["id"])
         return nudge
 
     def plan_after(self, person: PersonRecord, case: CaseRecord, kind: str, *, days: int,
                    occurrence: str = ONCE, sequence: int | None = None,
-                   one_off: bool = False) -> NudgeRecord | None:
+                   one_off: bool = False, contact: str | None = None) -> NudgeRecord | None:
         day = local_today(person, self._clock) + timedelta(days)
         return self.plan(person, case, kind, on=day, occurrence=occurrence,
-                         sequence=sequence, one_off=one_off)
+                         sequence=sequence, one_off=one_off, contact=contact)
 
     def plan_after_business_days(
         self, person: PersonRecord, case: CaseRecord, kind: str, *, days: int
     ) -> NudgeRecord | None:
-        day = add_business_days(local_today(person, self._clock), days)
+        day = add_business_days(local_today(person, self._clock), days,
+                                country=country_of_person(person["settings"]))
         return self.plan(person, case, kind, on=day)
 
     def plan_cadence(self, person: PersonRecord, case: CaseRecord,
@@ -163,11 +185,17 @@ class NudgePlanner:
         once. Each is a one-off, keyed by its place in the schedule: planning the same
         cadence again adds nothing, and brings back none the person already handled."""
         spec = self._content.nudges.cadences[cadence]
-        planned = (self.plan_after(person, case, item.kind, days=item.after_days,
-                                   occurrence=scheduled(index), sequence=index,
-                                   one_off=True)
-                   for index, item in enumerate(spec.schedule))
-        return [nudge for nudge in planned if nudge is not None]
+        contacts = [c["id"] for c in contacts_of(case)] or [PRIMARY_CONTACT]
+        planned: list[NudgeRecord | None] = []
+        for index, item in enumerate(spec.schedule):
+            # each contact's own check-in of this kind, two days after the one before,
+            # so a plan with three people never asks for three messages on one morning
+            for order, contact in enumerate(contacts if item.each_contact else contacts[:1]):
+                planned.append(self.plan_after(
+                    person, case, item.kind, days=item.after_days + CONTACT_SPACING * order,
+                    occurrence=scheduled(index), sequence=index, one_off=True,
+                    contact=contact))
+        return sorted((n for n in planned if n is not None), key=lambda n: n["due_at"])
 
     def plan_milestones(self, person: PersonRecord) -> list[NudgeRecord]:
         """The 90- and 180-day check-ins, for someone who agreed to share outcomes: due
@@ -230,13 +258,16 @@ class NudgePlanner:
         stage(person, nudge, prior=prior)
 
     def cancel(self, person: PersonRecord, *, case: CaseRecord | None = None,
-               kind: str | None = None) -> int:
-        """Cancel planned nudges, optionally only one case's or one kind's."""
+               kind: str | None = None, contact: str | None = None) -> int:
+        """Cancel planned nudges, optionally only one case's, one kind's, or one
+        contact's (``""``: the primary contact's, the ones without a contact id)."""
         cancelled = 0
         for nudge in self.of_person(person):
             if nudge["state"] != "planned":
                 continue
             if case is not None and nudge["case"] != case["id"]:
+                continue
+            if contact is not None and (nudge.get("contact") or "") != contact:
                 continue
             if kind is not None and nudge["kind"] != kind:
                 continue

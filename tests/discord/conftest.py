@@ -106,6 +106,12 @@ class Person:
     async def send(self, text: str) -> None:
         await self._turn(self.standin.dm_message(self.user, text), event="MESSAGE_CREATE")
 
+    async def skip_introduction(self) -> None:
+        """Skip first contact's questions (first name, place) that were asked."""
+        for asked in ("first name?", "Where are you based?"):
+            if asked in self.text:
+                await self.send("skip")
+
     async def pick(self, label_part: str) -> Json:
         """Click the newest button (or menu entry) whose label contains ``label_part``."""
         for message in reversed(self.dm_messages):

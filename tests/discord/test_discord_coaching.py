@@ -26,7 +26,11 @@ async def test_all_three_steps_from_a_server_command(
         "Check your DMs: I've continued there, just between us."
     ]
     assert whisper[0]["flags"] & EPHEMERAL
-    assert "I'm notnow" in ada.text and "how are you feeling" in ada.text
+    # Discord gives a display name but no time zone: only the place is asked
+    assert "I'm notnow" in ada.text and "Where are you based?" in ada.text
+    assert "first name" not in ada.text
+    await ada.send("Berlin")
+    assert "Europe/Berlin time" in ada.text and "how are you feeling" in ada.text
 
     await ada.pick("Okay")
     clicked = next(m for m in ada.dm_messages if "how are you feeling" in m["content"])
@@ -41,8 +45,10 @@ async def test_all_three_steps_from_a_server_command(
     await ada.send("yesterday")
     await ada.send("Dana Reyes")
     await ada.pick("Hiring manager")
+    await ada.pick("that's everyone")
     await ada.send("They wanted more SQL")
     assert "Company: Acme Corp" in ada.text
+    await ada.pick("that's right")
 
     await ada.pick("Email")
     draft = next(m["content"] for m in ada.last if "```" in m["content"])
@@ -64,6 +70,7 @@ async def test_a_button_sent_before_a_restart_still_works(
 ) -> None:
     ben: Person = person("ben")
     await ben.command("start")
+    await ben.skip_introduction()
 
     await bot.restart()
 
@@ -87,6 +94,7 @@ async def test_export_arrives_as_a_json_file(
 ) -> None:
     dee: Person = person("dee")
     await dee.command("start")
+    await dee.skip_introduction()
     await dee.pick("Okay")
     await dee.command("export")
 
@@ -103,6 +111,7 @@ async def test_forget_asks_first_then_forgets(
 ) -> None:
     eve: Person = person("eve")
     await eve.command("start")
+    await eve.skip_introduction()
     await eve.command("forget")
     (confirm,) = [m for m in eve.last if m["components"]]
     buttons = confirm["components"][0]["components"]

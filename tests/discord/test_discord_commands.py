@@ -17,16 +17,18 @@ async def test_every_command_is_a_subcommand_described_by_content(
     assert list(offered) == [spec.name for spec in COMMANDS]
     for spec in COMMANDS:
         assert offered[spec.name]["description"] == content.coach.commands[spec.name]
-    [days] = offered["pause"]["options"]
-    assert days["name"] == "days" and days["type"] == 3 and not days.get("required")
+    [duration] = offered["pause"]["options"]
+    assert duration["name"] == "duration" and duration["type"] == 3
+    assert not duration.get("required")
 
 
-async def test_pause_takes_its_days_as_an_option(bot: RunningBot, standin: DiscordStandIn,
+async def test_pause_takes_its_duration_as_an_option(bot: RunningBot, standin: DiscordStandIn,
                                                  person: Callable[[str], Person]) -> None:
     cy = person("cy")
     await cy.command("start")
-    payload = standin.slash_command(cy.user, "pause", options={"days": "3"})
+    await cy.skip_introduction()
+    payload = standin.slash_command(cy.user, "pause", options={"duration": "2 weeks"})
     await cy._turn(payload, until=_followup_of(payload))
     assert bot.coach is not None
     paused = bot.coach.store.read("people", f"discord:discord:{cy.id}")
-    assert paused is not None and paused["paused_until"].startswith("2026-11-30")
+    assert paused is not None and paused["paused_until"].startswith("2026-12-11")

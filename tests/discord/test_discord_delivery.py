@@ -36,6 +36,8 @@ async def test_closed_dms_get_ephemeral_help_and_the_bot_carries_on(
 
     await fay.command("start")
 
+    await fay.skip_introduction()
+
     (whisper,) = standin.messages_in(standin.guild_channel_id)
     assert whisper["flags"] & EPHEMERAL
     assert "Privacy Settings" in whisper["content"] and "Direct Messages" in whisper["content"]
@@ -47,6 +49,7 @@ async def test_closed_dms_get_ephemeral_help_and_the_bot_carries_on(
 
     gus: Person = person("gus")
     await gus.command("start")
+    await gus.skip_introduction()
     assert "how are you feeling" in gus.text
     assert bot.alive
 
@@ -56,6 +59,7 @@ async def test_mentions_never_ping_and_show_as_typed(
 ) -> None:
     hal: Person = person("hal")
     await hal.command("start")
+    await hal.skip_introduction()
     await hal.pick("Okay")
     await hal.pick("write down")
     await hal.send("@everyone <@123456789012345678> **Acme** @here")
@@ -93,6 +97,7 @@ async def test_many_options_become_a_menu_that_works(
 ) -> None:
     jo: Person = person("jo")
     await jo.command("start")
+    await jo.skip_introduction()
     asked = [o for m in jo.last for row in m["components"] for o in row["components"]]
     options = [Option(b["custom_id"].removeprefix("notnow:"), b["label"]) for b in asked]
     options += [Option(f"extra={n}", f"Extra {n}") for n in range(7)]

@@ -36,7 +36,9 @@ def _button(person: Person, label_part: str) -> tuple[Json, str]:
 async def _two_people(person: Callable[[str], Person]) -> tuple[Person, Person]:
     ann, ben = person("ann"), person("ben")
     await ann.command("start")
+    await ann.skip_introduction()
     await ben.command("start")
+    await ben.skip_introduction()
     return ann, ben
 
 
@@ -121,4 +123,5 @@ async def test_a_full_disk_while_saving_the_name_still_answers_the_newcomer(
 ) -> None:
     newcomer = person("newcomer")
     await newcomer.send("start")
+    await newcomer.skip_introduction()
     assert "Something went wrong saving that" in newcomer.text

@@ -11,6 +11,7 @@ from tests.discord.conftest import Person, RunningBot
 async def test_display_name_is_passed_on(bot: RunningBot, person: Callable[[str], Person]) -> None:
     grace = person("grace")
     await grace.command("start")
+    await grace.skip_introduction()
     assert bot.coach is not None
     record = bot.coach.store.read(PEOPLE, f"discord:discord:{grace.id}")
     assert record is not None and record["display_name"] == "grace"

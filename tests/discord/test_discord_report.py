@@ -40,6 +40,7 @@ async def test_a_manager_gets_the_html_report_without_ids_or_names(
     members = [person(f"member{i}") for i in range(5)]
     for member in members:
         await member.command("start")
+        await member.skip_introduction()
         await member.pick("Yes, count my answers")
     boss = person("boss")
     standin.managers.add(boss.id)
@@ -60,6 +61,7 @@ async def test_a_slash_command_in_a_server_records_that_server(
     """So the report can count the person in that server's figures; DMs record none."""
     ida = person("ida")
     await ida.command("start")
+    await ida.skip_introduction()
     assert bot.coach is not None
     record = bot.coach.store.read("people", f"discord:discord:{ida.id}")
     assert record is not None and record["servers"] == [str(standin.guild_id)]

@@ -60,6 +60,7 @@ async def test_malformed_events_are_dropped_and_the_next_one_is_served(
     bot_errors.expected = True
     lee: Person = person("lee")
     await lee.command("start")
+    await lee.skip_introduction()
     buttons = next(m for m in lee.dm_messages if m["components"])
 
     no_token = standin.slash_command(lee.user, "status")

@@ -16,6 +16,7 @@ async def test_yes_typed_after_forget_deletes(bot: RunningBot,
                                               person: Callable[[str], Person]) -> None:
     ada = person("ada")
     await ada.command("start")
+    await ada.skip_introduction()
     await ada.command("forget")
     await ada.send("yes")
     assert "deleted all your data" in ada.text
@@ -27,6 +28,7 @@ async def test_a_misspelt_button_is_understood(bot: RunningBot,
                                                person: Callable[[str], Person]) -> None:
     bea = person("bea")
     await bea.command("start")
+    await bea.skip_introduction()
     await bea.send("Gutted, honesty")
     assert "Of course you are" in bea.text
     await bea.send("calmng exercise")

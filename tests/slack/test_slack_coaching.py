@@ -40,9 +40,12 @@ async def test_three_steps_from_slash_command_to_keep_in_touch(
     await person.say("yesterday")
     await person.say("Dana Reyes")
     await person.choose("recruiter")
+    await person.choose("none")  # nobody else to keep in touch with
     replies = await person.say("skip")
-    assert "Logged" in blocks_text(replies[0])
+    assert "Here's what I have" in blocks_text(replies[0])
     assert "• Company: Initech" in blocks_text(replies[0])
+    replies = await person.choose("ok")
+    assert "Logged" in blocks_text(replies[0])
 
     # Step 2: follow up, with a draft to copy.
     replies = await person.choose("email")
@@ -50,7 +53,7 @@ async def test_three_steps_from_slash_command_to_keep_in_touch(
     text = blocks_text(draft)
     assert "```Subject: Thank you" in text
     assert "Dana" in text
-    assert len(option_values(draft)) == 5
+    assert len(option_values(draft)) == 7
     await person.choose("sent")
     replies = await person.choose("notyet")
     assert "Step 3" in blocks_text(replies[-1])
