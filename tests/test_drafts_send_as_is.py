@@ -18,7 +18,7 @@ import pytest
 from bot.content.loader import Content, ContentErrors, load_content
 from bot.content.schema import DRAFT_CHANNELS, draft_variants
 from bot.content.seams import find_seams
-from bot.conversation.actions import ACTIONS
+from bot.conversation.actions import ACTIONS, reason_topic
 from bot.conversation.context import build_context, stage_phrase
 from bot.conversation.names import ContactName, parse_contact
 from bot.records import CaseRecord, PersonRecord
@@ -58,7 +58,9 @@ def context(who: PersonRecord | None = None, **changes: Any) -> dict[str, Any]:
 
 def render(content: Content, draft: str, who: PersonRecord | None = None,
            **changes: Any) -> str:
-    return content.render(f"draft:{draft}", context(who, **changes))
+    """As the draft action renders it: with what the reason came down to."""
+    topic = reason_topic(str(changes.get("reason") or ""), content)
+    return content.render(f"draft:{draft}", {**context(who, **changes), "reason_topic": topic})
 
 
 # ---- names --------------------------------------------------------------------------
@@ -192,14 +194,17 @@ def test_the_formal_email_invites_an_answer_without_inviting_defence(
     assert "?" in text
 
 
-def test_a_short_reason_is_asked_about_and_a_long_one_is_not_quoted(content: Content) -> None:
-    text = render(content, "email", reason="more Kubernetes experience.")
-    assert '"more Kubernetes experience"' in text
+def test_the_reason_is_asked_about_by_its_kind_and_never_quoted(content: Content) -> None:
+    text = render(content, "email", reason="They went with someone with more experience")
+    assert "the decision came down to experience." in text
+    assert "someone with more" not in text  # the person's words are not quoted back
+    text = render(content, "email", reason="my communication wasn't structured enough")
+    assert "came down to how I came across." in text
     long_reason = "They went with someone internal who " + "knew the stack well and " * 8
     text = render(content, "email", reason=long_reason)
-    assert "someone internal" not in text
+    assert "someone internal" not in text and "came down to" not in text
     assert "What would have made my application stronger" in text
-    assert "more Kubernetes" not in render(content, "email", reason="none given")
+    assert "came down to" not in render(content, "email", reason="none given")
 
 
 def test_the_highlight_is_used_only_when_given(content: Content) -> None:

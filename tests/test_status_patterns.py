@@ -55,7 +55,8 @@ def test_one_suggestion_after_three_finals_and_none_after_two(talk: Conversation
 def test_encouragement_counts_actions_never_rejections(talk: Conversation) -> None:
     log_cases(talk, ["Final round", "Final round", "Final round"])
     talk.command("status")
-    assert "What you've done so far: 3 contacts kept warm." in talk.text
+    # nobody is kept warm before a plan to keep in touch exists
+    assert "What you've done so far" not in talk.text and "keep the tally" in talk.text
     talk.command("start")  # back to the third case's follow-up
     talk.pick("Email")
     talk.pick("sent")
@@ -63,10 +64,11 @@ def test_encouragement_counts_actions_never_rejections(talk: Conversation) -> No
     talk.send("Needed more depth")
     talk.send("Practise system design")
     talk.pick("That's the list")
+    talk.pick("Regular")
     talk.command("status")
     line = next(ln for ln in talk.text.splitlines() if ln.startswith("What you've done"))
     assert "1 follow-up sent" in line and "feedback recorded for 1 case" in line
-    assert "3 contacts kept warm" in line
+    assert "1 contact kept warm" in line
     assert "rejection" not in line.lower() and "3 no" not in line.lower()
 
 

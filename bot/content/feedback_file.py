@@ -47,6 +47,10 @@ class FeedbackKind(_Strict):
     reaction: str
     actions: list[Action] = Field(min_length=2, max_length=3)
     plan: Literal["reapply"] | None = None
+    #: what a draft says the decision came down to, when the rejection's reason is of
+    #: this kind ("You mentioned the decision came down to experience."); none: the
+    #: draft asks its general question instead of quoting what the person typed
+    topic: str | None = Field(default=None, max_length=40)
 
 
 class FeedbackFile(_Strict):

@@ -37,7 +37,7 @@ def sample_context(*, window: dict[str, Any], upset_moods: Sequence[str]) -> dic
     item = {"when": "Mon 30 Nov, 09:00", "title": "Connect"}
     return build_context(
         cast(PersonRecord, person), cast(CaseRecord, case), now=NOW, upset_moods=list(upset_moods),
-        upcoming=[item], cases=[case], upcoming_more=2, zone_known=False,
+        upcoming=[item], cases=[case], upcoming_more=2, zone_known=False, reason_topic="experience",
         country="the United States",
         team=[{"name": "Dana Reyes", "role": "recruiter"}],
         more_contacts=[{"id": "k1", "name": "Lee Park", "role": "hiring manager"}],

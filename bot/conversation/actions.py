@@ -103,6 +103,7 @@ def render_draft(scope: ActionScope) -> None:
     case = scope.case
     if case.get("draft_shown_at") is None:
         case["draft_shown_at"] = scope.now_iso()
+    scope.variables["reason_topic"] = reason_topic(case.get("reason") or "", scope.content)
     variant = case.get("variant") or ""
     if f"draft:{case['channel']}{variant}" not in scope.content.templates:
         variant = ""  # a reply in the same thread is an email's; a letter stays a letter
@@ -110,6 +111,18 @@ def render_draft(scope: ActionScope) -> None:
         f"draft:{case['channel']}{variant}", scope.context()
     )
     scope.reply_extras["draft_title"] = DRAFT_TITLES[case["channel"]] + VARIANT_NAMES[variant]
+
+
+def reason_topic(reason: str, content: Content) -> str | None:
+    """What the decision came down to, in the draft's words ("experience"), when the
+    reason the person typed is of a kind feedback.yaml names a topic for. Their own
+    words are never quoted back to the recruiter: "You mentioned 'they went with someone
+    with more experience'" reads oddly in a note to the person who said it."""
+    spec = content.feedback
+    if spec is None or not reason.strip():
+        return None
+    topics = (spec.kinds[kind].topic for kind in classify(reason, spec))
+    return next((topic for topic in topics if topic), None)
 
 
 def _variant(name: str) -> Callable[[ActionScope], None]:

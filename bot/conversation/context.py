@@ -181,6 +181,9 @@ def build_context(
             "name": settings.get("name") or person.get("display_name") or "",
         },
         "upcoming": [],
+        #: what the rejection came down to, when its reason is of a known kind (set by
+        #: the draft action from content/feedback.yaml; none here)
+        "reason_topic": None,
     }
     context.update(extra)
     return context

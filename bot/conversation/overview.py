@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from bot.content.loader import Content
 from bot.conversation.context import build_context, format_day
+from bot.conversation.names import clean_text, parse_contact
+from bot.conversation.people import contact_of_nudge, contacts_of
 from bot.conversation.stages import STAGE_KINDS, StageKind, stage_kind
 from bot.interfaces import Clock
 from bot.messages import ExportFile
@@ -63,20 +65,15 @@ def stage_tip(counts: list[dict[str, Any]], advice: Mapping[StageKind, str]) -> 
 def actions_taken(cases: list[CaseRecord], nudges: list[NudgeRecord]) -> dict[str, int]:
     """What the person has done, for encouragement: it counts their actions, never the
     rejections, which they did not choose."""
-    contacts = {(c["company"], str(who.get("name", "")).casefold())
-                for c in cases for who in _contacts_of(c) if who.get("name")}
+    contacts = {(c["company"], who["name"].casefold())
+                for c in cases if c.get("status") == "keeping in touch"
+                for who in contacts_of(c)}
     return {
         "followups": sum(1 for c in cases if c.get("sent_at")),
         "feedback": sum(1 for c in cases if (c.get("feedback") or "").strip()),
         "contacts": len(contacts),
         "checkins": sum(1 for n in nudges if n["state"] == "done"),
     }
-
-
-def _contacts_of(case: CaseRecord) -> list[dict[str, Any]]:
-    """The primary contact, then the others the person keeps in touch with."""
-    primary = [{"name": case["contact"]}] if case.get("contact") else []
-    return primary + cast("list[dict[str, Any]]", case.get("more_contacts") or [])
 
 
 def overview_text(person: PersonRecord, nudges: list[NudgeRecord], *, content: Content,
@@ -88,18 +85,19 @@ def overview_text(person: PersonRecord, nudges: list[NudgeRecord], *, content: C
     upcoming = sorted((n for n in nudges if n["state"] == "planned"), key=lambda n: n["due_at"])
     items: list[dict[str, Any]] = []
     for nudge in upcoming[:limit]:
-        context = build_context(person, by_id.get(nudge["case"]), now=now,
-                                upset_moods=content.coach.upset_moods)
+        case = by_id.get(nudge["case"])
+        context = build_context(person, case, now=now, upset_moods=content.coach.upset_moods,
+                                contact=contact_of_nudge(case, nudge))
         items.append({"when": format_day(datetime.fromisoformat(nudge["due_at"]), zone),
                       "title": content.render(f"nudge:{nudge['kind']}:title", context)})
     contacts = []
     for case in cases:
-        if case.get("contact"):
-            touches = case.get("touches") or []
-            last = (format_day(datetime.fromisoformat(touches[-1]["at"]), zone)
-                    if touches else None)
-            contacts.append({"name": case["contact"], "role": case.get("contact_role"),
-                             "company": case["company"], "last_touch": last})
+        touches = case.get("touches") or []
+        last = format_day(datetime.fromisoformat(touches[-1]["at"]), zone) if touches else None
+        for who in contacts_of(case):
+            contacts.append({"name": parse_contact(who["name"]).full or clean_text(who["name"]),
+                             "role": clean_text(who["role"]), "company": case["company"],
+                             "last_touch": last})
     journal = []
     for entry in person["journal"][-limit:]:
         logged = by_id.get(entry["case"])

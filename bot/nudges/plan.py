@@ -186,16 +186,22 @@ class NudgePlanner:
         cadence again adds nothing, and brings back none the person already handled."""
         spec = self._content.nudges.cadences[cadence]
         contacts = [c["id"] for c in contacts_of(case)] or [PRIMARY_CONTACT]
-        planned: list[NudgeRecord | None] = []
+        zone = ZoneInfo(person["settings"]["timezone"])
+        today = local_today(person, self._clock)
+        planned: list[NudgeRecord] = []
         for index, item in enumerate(spec.schedule):
-            # each contact's own check-in of this kind, two days after the one before,
-            # so a plan with three people never asks for three messages on one morning
-            for order, contact in enumerate(contacts if item.each_contact else contacts[:1]):
-                planned.append(self.plan_after(
-                    person, case, item.kind, days=item.after_days + CONTACT_SPACING * order,
-                    occurrence=scheduled(index), sequence=index, one_off=True,
-                    contact=contact))
-        return sorted((n for n in planned if n is not None), key=lambda n: n["due_at"])
+            # each contact's own check-in of this kind, a couple of days after the one
+            # before (counted from the day it really landed, after weekends and
+            # holidays), so three people never make three messages on one morning
+            on = today + timedelta(item.after_days)
+            for contact in contacts if item.each_contact else contacts[:1]:
+                nudge = self.plan(person, case, item.kind, on=on, occurrence=scheduled(index),
+                                  sequence=index, one_off=True, contact=contact)
+                if nudge is not None:
+                    planned.append(nudge)
+                    landed = datetime.fromisoformat(nudge["due_at"]).astimezone(zone).date()
+                    on = max(on, landed) + timedelta(CONTACT_SPACING)
+        return sorted(planned, key=lambda n: n["due_at"])
 
     def plan_milestones(self, person: PersonRecord) -> list[NudgeRecord]:
         """The 90- and 180-day check-ins, for someone who agreed to share outcomes: due

@@ -44,7 +44,7 @@ async def test_three_steps_from_slash_command_to_keep_in_touch(
     replies = await person.say("skip")
     assert "Here's what I have" in blocks_text(replies[0])
     assert "• Company: Initech" in blocks_text(replies[0])
-    replies = await person.choose("ok")
+    replies = await person.choose("right")
     assert "Logged" in blocks_text(replies[0])
 
     # Step 2: follow up, with a draft to copy.
