@@ -93,14 +93,9 @@ class CommandHandlers:
     def _edit(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         """Correct a logged case: the case and what to change, or with a field named
         (``edit role``) that field's question at once; then back to where they were."""
-        case = self._case_to_work_on(person)
+        case = self._logged_case(person, replies, still_logging="edit_while_logging")
         if case is None:
-            replies.append(self._text("no_cases"))
             return
-        if case.get("status") == "logging":
-            self._flows.keep_place(person, replies, self._content.text("edit_while_logging"))
-            return
-        self._side_trip(person)
         self._flows.start_flow(person, "edit", None, case["id"], replies)
         if arg:
             summary = len(replies) - 1
@@ -111,16 +106,26 @@ class CommandHandlers:
 
     def _draft(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         """The current draft again, for the case being worked on (or the latest)."""
+        case = self._logged_case(person, replies, still_logging="draft_not_yet")
+        if case is None:
+            return
+        step = "draft" if case.get("draft_shown_at") else "choose_channel"
+        self._flows.start_flow(person, "followup", step, case["id"], replies)
+
+    def _logged_case(self, person: PersonRecord, replies: list[Reply], *,
+                     still_logging: str) -> CaseRecord | None:
+        """The case a side trip (``edit``, ``draft``) is about, with the person's place
+        remembered to come back to; ``None``, with the reason said, when there is none
+        yet or it is still being logged (``still_logging`` names the text for that)."""
         case = self._case_to_work_on(person)
         if case is None:
             replies.append(self._text("no_cases"))
-            return
+            return None
         if case.get("status") == "logging":
-            self._flows.keep_place(person, replies, self._content.text("draft_not_yet"))
-            return
+            self._flows.keep_place(person, replies, self._content.text(still_logging))
+            return None
         self._side_trip(person)
-        step = "draft" if case.get("draft_shown_at") else "choose_channel"
-        self._flows.start_flow(person, "followup", step, case["id"], replies)
+        return case
 
     @staticmethod
     def _case_to_work_on(person: PersonRecord) -> CaseRecord | None:
