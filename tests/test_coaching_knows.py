@@ -241,3 +241,41 @@ def test_a_weekday_means_the_last_one(conv: Conversation) -> None:
     conv.pick("Fix the date")
     conv.send("last tuesday")
     assert "- Heard back: 2026-11-24" in conv.text
+
+
+# -- found by trying the console as a person ---------------------------------------------
+
+@pytest.mark.parametrize(("typed", "suggested"), [
+    ("Senoir Data Analyst", "Senior Data Analyst"), ("Product Manger", "Product Manager"),
+    ("Backend Enginer", "Backend Engineer"), ("UX Desginer", "UX Designer"),
+    ("Kotlin Developer", None), ("Head of Growth", None), ("Barista", None),
+])
+def test_a_likely_typo_in_the_role_is_pointed_out(typed: str, suggested: str | None) -> None:
+    from bot.conversation.spelling import suggest_title
+
+    assert suggest_title(typed) == suggested
+
+
+def test_the_review_points_out_a_typo_in_the_role(conv: Conversation) -> None:
+    answer_step_one(conv, role="Product Manger")
+    conv.pick("that's everyone")
+    conv.send("skip")
+    assert '- Role: Product Manger (did you mean "Product Manager"?' in conv.text
+
+
+def test_a_lower_case_name_is_signed_properly(conv: Conversation) -> None:
+    conv.command("start")
+    conv.send("sam")
+    assert "Thanks, Sam." in conv.text
+    conv.send("skip")
+    assert "sign your drafts as Sam." in conv.text
+
+
+def test_a_sentence_where_a_button_was_expected_is_heard(conv: Conversation) -> None:
+    log_rejection(conv)
+    conv.pick("Email")
+    conv.send("I can't keep going with these applications, third no this month")
+    assert conv.person["safety"] is None  # a figure of speech, not a crisis
+    assert "I hear you" in conv.text and "I've sent it" in conv.options
+    conv.send("emial")  # a short miss is still just a miss
+    assert "didn't quite catch that" in conv.text

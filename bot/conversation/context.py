@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from bot.conversation.names import ContactName, clean_text, parse_contact
+from bot.conversation.names import ContactName, clean_text, parse_contact, proper_name
 from bot.conversation.stages import StageKind, stage_kind
 from bot.records import CaseRecord, PersonRecord
 
@@ -157,7 +157,7 @@ def build_context(
     for key in ("company", "role"):
         current[key] = current[key].rstrip(".")
     name = parse_contact(current["contact"])
-    signature = (settings.get("name") or person.get("display_name") or "").strip()
+    signature = proper_name(settings.get("name") or person.get("display_name"))
     days = tuple(window["days"])
     context: dict[str, Any] = {
         "case": current,
@@ -178,7 +178,7 @@ def build_context(
             "window_end": window["end"],
             "window_days_label": DAY_LABELS.get(days, ", ".join(days)),
             "cadence": settings["cadence"],
-            "name": settings.get("name") or person.get("display_name") or "",
+            "name": signature,
         },
         "upcoming": [],
         #: what the rejection came down to, when its reason is of a known kind (set by

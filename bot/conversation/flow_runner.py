@@ -19,6 +19,7 @@ from bot.conversation.names import clean_text, parse_contact
 from bot.conversation.parsers import parse_date, parse_timezone, parse_window
 from bot.conversation.people import active_case, contacts_of
 from bot.conversation.places import Place, read_place
+from bot.conversation.spelling import suggest_title
 from bot.conversation.stages import stage_kind
 from bot.interfaces import Clock
 from bot.messages import Choice, Option, Reply, Text
@@ -28,6 +29,8 @@ from bot.records import CaseRecord, FlowState, PersonRecord
 __all__ = ["FlowRunner"]
 
 MAX_AUTO_STEPS = 50
+#: an unmatched answer this many words long is read as the person talking, not a typo
+HEARD_YOU_WORDS = 6
 
 
 class FlowRunner:
@@ -185,6 +188,9 @@ class FlowRunner:
             elif spec.free_text:
                 self._answer_text(person, spec, text, replies,
                                   then=spec.free_text_next or spec.next)
+            elif len(text.split()) >= HEARD_YOU_WORDS:
+                # a sentence, not a missed button: someone saying how it is going
+                self.reask(person, replies, texts.text("heard_you"))
             else:
                 self.reask(person, replies, texts.text("need_choice"))
             return
@@ -335,6 +341,7 @@ def flow_variables(person: PersonRecord, case: CaseRecord | None) -> dict[str, A
         "team": team,
         "more_contacts": list(case.get("more_contacts") or []) if case else [],
         "stage_kind": stage_kind(case["stage"] if case else None),
+        "role_suggestion": suggest_title(case["role"]) if case else None,
         "zone_known": person["settings"].get("timezone_source") in ("user", "platform"),
         "feedback_reactions": [],
         "feedback_actions": [],

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from nameparser import HumanName
 
-__all__ = ["ContactName", "clean_text", "parse_contact"]
+__all__ = ["ContactName", "clean_text", "parse_contact", "proper_name"]
 
 #: how a draft writes a title: British style, no full stop ("Dr Raman")
 TITLES = {"dr": "Dr", "mr": "Mr", "mrs": "Mrs", "ms": "Ms", "miss": "Miss", "mx": "Mx",
@@ -107,6 +107,17 @@ def _names_no_one(text: str) -> bool:
 def _title(raw: str) -> str:
     words = [w.strip(".").lower() for w in raw.split()]
     return " ".join(TITLES.get(w, w.capitalize()) for w in words if w)
+
+
+def proper_name(typed: str | None) -> str:
+    """A person's own name as they would sign it: ``"sam"`` → ``"Sam"``, ``"ANA DE
+    SOUZA"`` → ``"Ana de Souza"``; mixed case ("DeShawn") stays as typed."""
+    text = clean_text(typed)
+    if not text:
+        return ""
+    human = HumanName(text)
+    human.capitalize(force=True)
+    return _in_case(text, str(human)) or text
 
 
 def _is_initial(word: str) -> bool:
