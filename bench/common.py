@@ -72,10 +72,14 @@ START = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # a Friday, as in tests/conft
 # (kind, argument): "cmd" sends a command, "pick" presses the button whose label contains
 # the argument, "say" types text. The answers of tests/conversation.py ``log_rejection``,
 # then the rest of tests/test_conversation.py::test_full_three_step_run...: Email, marked
-# sent, feedback, two improvements, the regular cadence (which plans six check-ins).
+# sent, feedback, two improvements, the regular cadence (which plans seven check-ins;
+# "sent it" plans two: did you hear back, and the chase). First contact's name and place
+# are skipped, as tests/conversation.py does.
 Step = tuple[str, str]
 FULL_RUN: tuple[Step, ...] = (
     ("cmd", "start"),
+    ("cmd", "skip"),
+    ("cmd", "skip"),
     ("pick", "Okay"),
     ("pick", "write down"),
     ("say", "Acme Corp"),
@@ -84,7 +88,9 @@ FULL_RUN: tuple[Step, ...] = (
     ("say", "yesterday"),
     ("say", "Dana Reyes"),
     ("pick", "Hiring manager"),
+    ("pick", "that's everyone"),
     ("say", "They wanted more Kubernetes experience"),
+    ("pick", "that's right"),
     ("pick", "Email"),
     ("pick", "sent it"),
     ("pick", "Yes, let me record it"),

@@ -40,7 +40,7 @@ from bot.conversation.engine import Coach
 from bot.messages import UserRef
 from tests.conversation import Conversation
 
-NUDGES_PER_RUN = 6
+NUDGES_PER_RUN = 9  # did you hear back, the chase, and the regular cadence's seven
 
 
 class Series:

@@ -108,7 +108,7 @@ def template() -> tuple[Record, list[Record]]:
     conv = Conversation(new_coach(store), user)
     for step in FULL_RUN:
         play(conv, step)
-    check_finished(store, user, nudges=6)
+    check_finished(store, user, nudges=9)  # heard back, the chase, the cadence's seven
     return capture(store, user)
 
 

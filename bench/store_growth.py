@@ -61,8 +61,8 @@ from bot.nudges.book import DUE, NUDGES
 from bot.storage import MemoryStore
 from tests.conversation import Conversation
 
-SAMPLE_FROM = 13  # FULL_RUN index of the feedback text: the sample starts there
-NUDGES_AT_END = 6
+SAMPLE_FROM = 17  # FULL_RUN index of the feedback text: the sample starts there
+NUDGES_AT_END = 9  # did you hear back, the chase, and the regular cadence's seven
 LIMIT = 1.5
 CHUNK = 2_000  # people written per batch while populating
 
