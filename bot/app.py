@@ -24,4 +24,5 @@ def build_coach(settings: Settings, *, clock: Clock | None = None,
     second console hears at once that the data is in use); else ``settings.db``."""
     content = load_checked_content(settings)
     store = open_store(settings.db) if store is None else store
-    return Coach(store=store, content=content, clock=clock or SystemClock())
+    return Coach(store=store, content=content, clock=clock or SystemClock(),
+                 public_url=settings.public_url)

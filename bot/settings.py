@@ -56,6 +56,9 @@ class Settings(BaseSettings):
 
     #: the bearer token ``GET /admin/report`` asks for (HTTP mode); unset, the page is off
     report_token: str | None = Field(default=None, validation_alias=_env("NOTNOW_REPORT_TOKEN"))
+    #: where people's calendar apps reach this installation's web server (HTTP mode), e.g.
+    #: ``https://notnow.example.org``; unset, ``calendar feed`` says there is no feed here
+    public_url: str | None = Field(default=None, validation_alias=_env("NOTNOW_PUBLIC_URL"))
 
     discord_token: str | None = Field(default=None, validation_alias=_env("DISCORD_TOKEN"))
     discord_api_url: str | None = Field(default=None, validation_alias=_env("DISCORD_API_URL"))

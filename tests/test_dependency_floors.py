@@ -37,6 +37,10 @@ SECURITY_FLOORS = [
           "GHSA-wmxh-pxcx-9w24: 3.2.x named a claimable package as a dependency"),
     Floor("pyyaml", "6.0", "CVE-2020-14343: full_load ran arbitrary code before 5.4"),
     Floor("pydantic", "2.6", "CVE-2024-3772: email validation ReDoS before 2.4"),
+    Floor("icalendar", "7.3.0",
+          "calendar files and feeds: CVE-2026-55099 (GHSA-cv84-9p8j-fj68, quadratic "
+          "component equality, 7.1.3) and GHSA-j72g-xg6j-fq68 (a str given to from_ical "
+          "read as a file path, 7.0.2 to 7.2.2)"),
     Floor("google-re2", "1.1",
           "admin-supplied safety patterns are matched in linear time (no backtracking)"),
 ]

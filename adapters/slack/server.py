@@ -1,5 +1,6 @@
-"""The aiohttp web server for HTTP mode: ``POST /slack/events``, ``GET /healthz`` and
-``GET /metrics`` (Prometheus).
+"""The aiohttp web server for HTTP mode: ``POST /slack/events``, ``GET /healthz``,
+``GET /metrics`` (Prometheus) and people's private calendar feeds,
+``GET /calendar/<token>.ics``.
 
 Events, slash commands and interactivity all arrive at one URL, as Bolt expects. The one
 thing added to Bolt's own aiohttp adapter is a guard: Bolt parses the body before it
@@ -36,8 +37,8 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.ops.metrics import CONTENT_TYPE_LATEST, render_metrics
 
-__all__ = ["EVENTS_PATH", "HEALTH_PATH", "METRICS_PATH", "REPORT_PATH", "ReportPage",
-           "build_web_app"]
+__all__ = ["CALENDAR_PATH", "EVENTS_PATH", "HEALTH_PATH", "METRICS_PATH", "REPORT_PATH",
+           "CalendarFeed", "ReportPage", "build_web_app"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,10 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 REPORT_PATH = "/admin/report"
+#: a feed token is what :func:`secrets.token_urlsafe` makes: letters, digits, ``-`` and ``_``
+CALENDAR_PATH = "/calendar/{token:[A-Za-z0-9_-]{1,200}}.ics"
+#: a feed token -> the calendar text, or None when the token is unknown or revoked
+CalendarFeed = Callable[[str], str | None]
 #: the report as text: (workspace or None for all, since, until, format) -> body;
 #: raises ValueError for a month or format it cannot read
 ReportPage = Callable[[str | None, str | None, str | None, str], str]
@@ -100,6 +105,26 @@ class _ReportEndpoint:
         expected = (self._token or "").encode()
         return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
                                                                   expected)
+
+
+class _CalendarEndpoint:
+    """``GET /calendar/<token>.ics``: a person's check-ins for their calendar app.
+
+    The token is the only key; the lookup (by its hash, see
+    :mod:`bot.nudges.calendar_feed`) and the rendering happen in the core. Unknown and
+    revoked tokens get the same 404, and the token is never logged."""
+
+    def __init__(self, feed: CalendarFeed) -> None:
+        self._feed = feed
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await asyncio.to_thread(self._feed, request.match_info["token"])
+        if body is None:
+            raise web.HTTPNotFound()
+        return web.Response(text=body, content_type="text/calendar", charset="utf-8",
+                            headers={"Cache-Control": "private, no-store",
+                                     "X-Content-Type-Options": "nosniff",
+                                     "Referrer-Policy": "no-referrer"})
 
 
 class _BoltEndpoint:
@@ -182,9 +207,11 @@ def _readable(body: object) -> bool:
 
 def build_web_app(app: AsyncApp | None, *, signing_secret: str | None,
                   report: ReportPage | None = None,
-                  report_token: str | None = None) -> web.Application:
+                  report_token: str | None = None,
+                  calendar_feed: CalendarFeed | None = None) -> web.Application:
     """The web application; without a Bolt app (Socket Mode) it only answers health checks
-    (and the report page, given ``report``; it answers 404 unless ``report_token`` is set).
+    (and the report page, given ``report``; it answers 404 unless ``report_token`` is set;
+    and calendar feeds, given ``calendar_feed``).
 
     With OAuth configured, Bolt's install page and redirect are served too.
     """
@@ -193,6 +220,8 @@ def build_web_app(app: AsyncApp | None, *, signing_secret: str | None,
     web_app.router.add_get(METRICS_PATH, _metrics)
     if report is not None:
         web_app.router.add_get(REPORT_PATH, _ReportEndpoint(report, token=report_token).handle)
+    if calendar_feed is not None:
+        web_app.router.add_get(CALENDAR_PATH, _CalendarEndpoint(calendar_feed).handle)
     if app is None or not signing_secret:
         return web_app
     endpoint = _BoltEndpoint(app, signing_secret=signing_secret)

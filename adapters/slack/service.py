@@ -20,8 +20,9 @@ from slack_bolt.app.async_app import AsyncApp
 from adapters.slack.app import build_slack_app
 from adapters.slack.delivery import Delivery
 from adapters.slack.nudges import SlackNudgeSender
-from adapters.slack.server import ReportPage, build_web_app
+from adapters.slack.server import CalendarFeed, ReportPage, build_web_app
 from bot.conversation.command_handlers import report_text
+from bot.nudges.calendar_feed import feed_for
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -72,6 +73,15 @@ def report_page(coach: Coach) -> ReportPage:
     return page
 
 
+def calendar_page(coach: Coach) -> CalendarFeed:
+    """``/calendar/<token>.ics``'s body, from the coach's store, content and clock."""
+
+    def page(token: str) -> str | None:
+        return feed_for(coach.store, token, content=coach.content, clock=coach.clock)
+
+    return page
+
+
 async def start_slack(
     settings: Settings, coach: Coach, *, port: int = 3000, host: str = "0.0.0.0"
 ) -> SlackService:
@@ -98,10 +108,12 @@ async def _start(
     if settings.slack_app_token:
         socket = AsyncSocketModeHandler(app, settings.slack_app_token)
         web_app = build_web_app(None, signing_secret=None, report=report_page(coach),
-                                report_token=settings.report_token)
+                                report_token=settings.report_token,
+                                calendar_feed=calendar_page(coach))
     else:
         web_app = build_web_app(app, signing_secret=settings.slack_signing_secret,
-                                report=report_page(coach), report_token=settings.report_token)
+                                report=report_page(coach), report_token=settings.report_token,
+                                calendar_feed=calendar_page(coach))
     runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

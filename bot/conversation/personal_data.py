@@ -12,16 +12,19 @@ from bot.conversation.people import PersonRepo
 from bot.interfaces import Clock
 from bot.messages import ExportFile, UserRef
 from bot.nudges.book import NudgeBook
+from bot.nudges.calendar_feed import CalendarFeeds
 from bot.records import PersonRecord
 
 __all__ = ["PersonalData"]
 
 
 class PersonalData:
-    def __init__(self, *, people: PersonRepo, nudge_book: NudgeBook, clock: Clock) -> None:
+    def __init__(self, *, people: PersonRepo, nudge_book: NudgeBook, clock: Clock,
+                 calendar_feeds: CalendarFeeds) -> None:
         self._people = people
         self._book = nudge_book
         self._clock = clock
+        self._feeds = calendar_feeds
 
     def export(self, user: UserRef, person: PersonRecord) -> ExportFile:
         nudge_ids = self._book.ids_of(user.key, person.get("nudge_ids", []))
@@ -34,6 +37,7 @@ class PersonalData:
         unreadable copies with each record. The outbox goes first, so nothing a crash
         interrupts here is written back later."""
         self._people.forget_outbox(user)
+        self._feeds.forget(user.key)  # the feed address stops answering first
         for nudge_id in self._book.ids_of(user.key, person.get("nudge_ids", [])):
             self._book.delete(nudge_id, user_key=user.key)
         self._people.forget(user)
