@@ -9,6 +9,11 @@ from a pipe (scripts, tests) lines are read plainly. State lives in the same sto
 every other adapter, so quitting and starting again resumes at the same question. As in
 Slack and Discord, an engine failure costs one answer (logged without what was typed),
 not the session.
+
+A rejection email reaches the coach as a :class:`~bot.messages.Paste`, three ways: pasted
+at a terminal (a bracketed paste of several lines is one submitted answer); from a pipe,
+a line ``paste`` followed by the email's lines up to a line with only ``.`` (or the end of
+input); or ``paste FILE``, a saved ``.eml`` or ``.txt`` file read here (size-checked).
 """
 
 from __future__ import annotations
@@ -26,17 +31,33 @@ from prompt_toolkit.history import InMemoryHistory
 
 from adapters.common.dispatch import nudge_dispatcher
 from adapters.common.layout import list_item
+from adapters.common.paste import TOO_LARGE, file_paste
 from adapters.common.turns import log_engine_failure
 from bot.conversation.engine import Coach
-from bot.messages import Choice, Command, ExportFile, Input, Option, Reply, Text, UserRef
+from bot.messages import (
+    MAX_PASTE_CHARS,
+    Choice,
+    Command,
+    ExportFile,
+    Input,
+    Option,
+    Paste,
+    Reply,
+    Text,
+    UserRef,
+)
 
-__all__ = ["ConsoleAdapter", "ConsoleSender", "line_editor", "render_reply", "save_file"]
+__all__ = ["ConsoleAdapter", "ConsoleSender", "line_editor", "read_paste_file", "render_reply",
+           "save_file"]
 
 RULE = "-" * 60
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try that again."
 PROMPT = "> "
 PRIVATE_FILE = 0o600  # an export holds everything stored about the person
 MAX_SUFFIX = 999
+PASTE = "paste"
+END_OF_PASTE = "."
+PASTE_HINT = "Paste the email, then a line with only '.' to finish."
 
 
 def line_editor() -> PromptSession[str]:
@@ -91,6 +112,21 @@ def render_reply(reply: Reply, *, width: int = 78, file_line: str = "") -> str:
     if reply.options:
         parts.append("\n".join(f"  {i}. {o.label}" for i, o in enumerate(reply.options, 1)))
     return "\n\n".join(p for p in parts if p)
+
+
+def _pasted(text: str) -> Paste | str:
+    return Paste(text) if len(text) <= MAX_PASTE_CHARS else TOO_LARGE
+
+
+def read_paste_file(path: Path) -> Paste | str:
+    """``paste FILE``: the file as a :class:`Paste` named by its file name, or what to
+    say instead (missing, unreadable, larger than the limit)."""
+    try:
+        with path.open("rb") as source:
+            data = source.read(MAX_PASTE_CHARS + 1)
+    except OSError as exc:
+        return f"I could not read {path}: {exc.strerror or exc}"
+    return file_paste(data, path.name)
 
 
 class ConsoleSender:
@@ -158,11 +194,37 @@ class ConsoleAdapter:
             except EOFError:  # Ctrl-D
                 return
 
-    def _to_input(self, line: str) -> Text | Choice:
+    def _to_input(self, line: str) -> Input | str:
+        """The engine input for one submitted line, or words to show instead: a pasted
+        text of several lines (a terminal's bracketed paste) is a :class:`Paste`."""
         value = line.strip()
         if value.isdigit() and 1 <= int(value) <= len(self._options):
             return Choice(self._options[int(value) - 1].value)
+        if len(value.splitlines()) > 1:
+            return _pasted(value)
         return Text(line)
+
+    def _paste_input(self, line: str, lines: Iterator[str]) -> Input | str | None:
+        """``paste FILE`` reads the file; a bare ``paste`` from a pipe reads the lines
+        that follow, up to one with only ``.``. ``None``: not a paste (at a terminal a
+        bare ``paste`` goes to the coach, and pasting there is one answer anyway)."""
+        word, _, path = line.strip().partition(" ")
+        if word.lower() != PASTE:
+            return None
+        if path.strip():
+            named = Path(path.strip()).expanduser()
+            if not named.exists() and named.suffix.lower() not in (".eml", ".txt"):
+                return None  # "paste it here": words for the coach, not a file
+            return read_paste_file(named)
+        if self._editor is not None:
+            return None
+        self._out.write(PASTE_HINT + "\n")
+        body: list[str] = []
+        for more in lines:
+            if more.strip() == END_OF_PASTE:
+                break
+            body.append(more)
+        return _pasted("\n".join(body).strip("\n"))
 
     def _turn(self, event: Input) -> list[Reply]:
         """The engine's replies; a failure is logged (never the typed text) and said."""
@@ -189,9 +251,11 @@ class ConsoleAdapter:
             self._show(nudges)
         else:
             self._show(self._turn(Command("start")))
-        for line in self._lines():
+        lines = self._lines()
+        for line in lines:
             if line.strip().lower() in ("quit", "exit"):
                 break
-            self._show(self._turn(self._to_input(line)))
+            event = self._paste_input(line, lines) or self._to_input(line)
+            self._show([Reply(event)] if isinstance(event, str) else self._turn(event))
         self._out.write("\nBye for now. Your progress is saved.\n")
         self._out.flush()

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
+    "MAX_PASTE_CHARS",
     "Choice",
     "Command",
     "ExportFile",
     "Input",
     "Option",
+    "Paste",
     "Reply",
     "Text",
     "UserRef",
@@ -67,7 +69,22 @@ class Command:
     arg: str = ""
 
 
-Input = Text | Choice | Command
+@dataclass(frozen=True, slots=True)
+class Paste:
+    """A document the person handed over rather than typed: a rejection email pasted in
+    several lines, or an attached ``.eml``/``.txt`` file (``filename`` then names it).
+    ``text`` is the document as text; for an ``.eml``, the whole raw message (headers,
+    MIME parts), decoded leniently. Longer than a typed answer may be (see
+    :data:`MAX_PASTE_CHARS`); the adapter refuses anything larger before it gets here."""
+
+    text: str
+    filename: str | None = None
+
+
+#: the most text a paste or attached file may carry (a long HTML email is ~100 kB)
+MAX_PASTE_CHARS = 200_000
+
+Input = Text | Choice | Command | Paste
 
 
 @dataclass(frozen=True, slots=True)

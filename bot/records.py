@@ -89,6 +89,10 @@ class CaseRecord(TypedDict):
     #: a contact being added: their name, until their role is in
     new_contact: NotRequired[str]
     new_contact_role: NotRequired[str]
+    #: logged from a pasted email: "email" (its draft is a reply in the same thread)
+    source: NotRequired[str]
+    #: filled from an email and not yet reviewed: step 1 skips what the email answered
+    pasted: NotRequired[bool]
 
 
 class PersonRecord(TypedDict):
@@ -119,6 +123,8 @@ class PersonRecord(TypedDict):
     milestones: NotRequired[list[dict[str, Any]]]
     #: first contact's introduction (name, place, how check-ins work) was shown
     introduced: NotRequired[bool]
+    #: SHA-256 of the person's calendar feed token (``calendar feed``); never the token
+    calendar_feed: NotRequired[str | None]
 
 
 class NudgeRecord(TypedDict):

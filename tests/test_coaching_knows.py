@@ -279,3 +279,20 @@ def test_a_sentence_where_a_button_was_expected_is_heard(conv: Conversation) -> 
     assert "I hear you" in conv.text and "I've sent it" in conv.options
     conv.send("emial")  # a short miss is still just a miss
     assert "didn't quite catch that" in conv.text
+
+
+def test_feedback_that_starts_with_check_is_an_answer_not_a_command(
+        conv: Conversation) -> None:
+    log_rejection(conv)
+    conv.pick("Email")
+    conv.pick("sent it")
+    conv.pick("Yes, let me record it")
+    conv.send("Check your SQL window functions before the next round")
+    assert conv.person["cases"][0]["feedback"].startswith("Check your SQL")
+
+
+def test_crisis_words_after_a_bare_check_cancel_the_check(conv: Conversation) -> None:
+    log_rejection(conv)
+    conv.command("check")
+    conv.send("I want to end my life")
+    assert conv.person["safety"] is not None and conv.person["pending"] is None

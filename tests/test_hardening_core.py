@@ -465,8 +465,11 @@ def test_content_check_refuses_a_template_that_reaches_internals_or_changes_data
 def test_content_check_refuses_a_condition_that_changes_data(tmp_path: Path) -> None:
     folder = content_copy(tmp_path)
     flow = folder / "flows" / "compose.yaml"
-    flow.write_text(flow.read_text().replace(
-        'skip_if: "not case.contact"', "skip_if: \"case.update({'contact': 'x'})\""))
+    original = flow.read_text()
+    changed = original.replace('skip_if: "case.get(\'pasted\')"',
+                               "skip_if: \"case.update({'contact': 'x'})\"")
+    assert changed != original  # the hostile condition really is in the copy
+    flow.write_text(changed)
     with pytest.raises(ContentErrors, match="skip_if"):
         load_content(folder, known_actions=ACTIONS)
 

@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 
 from adapters.common.turns import TurnRunner
+from adapters.discord.attachments import read_attachment
 from adapters.discord.commands import notnow_group, sync_if_changed
 from adapters.discord.delivery import NO_MENTIONS, DMClosedError, send_replies, send_to_dm
 from adapters.discord.hardening import guard_gateway
@@ -25,7 +26,7 @@ from adapters.discord.turns import display_name, profile_of, user_ref
 from adapters.discord.views import ChoiceButton, ChoiceMenu
 from bot.conversation.command_handlers import report_reply
 from bot.conversation.engine import Coach
-from bot.messages import Choice, Command, Input, Reply, Text
+from bot.messages import Choice, Command, Input, Paste, Reply, Text
 
 __all__ = ["CHECK_DMS", "DMS_CLOSED_HELP", "NotnowClient", "intents", "manages_server"]
 
@@ -147,7 +148,7 @@ class NotnowClient(discord.AutoShardedClient):
     async def on_message(self, message: discord.Message) -> None:
         if message.guild is not None or message.author.bot or message.type not in _TEXT_TYPES:
             return
-        if not message.content.strip():
+        if not message.content.strip() and not message.attachments:
             return
         async with self._hold(message.author):
             # Only what the author said in their own DM with the bot is a turn: the event
@@ -156,13 +157,28 @@ class NotnowClient(discord.AutoShardedClient):
             if message.channel.id != channel.id:
                 log.warning("ignored a message outside its author's DM with the bot")
                 return
-            replies = await self._take_turn(message.author, Text(message.content))
-            if replies is None:
+            if message.attachments:
+                replies = await self._attachment_turn(message)
+            else:
+                replies = await self._take_turn(message.author, Text(message.content))
+            if not replies:
                 return
             try:
                 await send_to_dm(channel, replies, str(message.author.id))
             except DMClosedError:
                 log.info("Discord user %s closed their DMs mid-conversation", message.author.id)
+
+    async def _attachment_turn(self, message: discord.Message) -> list[Reply] | None:
+        """An email or text file goes to the engine as a :class:`Paste`; anything else
+        gets what is accepted, and the words typed with it (if any) are still a turn, so
+        nothing the person said is dropped."""
+        read = await read_attachment(message.attachments[0])
+        if isinstance(read, Paste):
+            return await self._take_turn(message.author, read)
+        replies = [Reply(read)]
+        if message.content.strip():
+            replies += await self._take_turn(message.author, Text(message.content)) or []
+        return replies
 
     # -- buttons and menus -------------------------------------------------------------
 

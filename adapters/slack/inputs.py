@@ -18,6 +18,7 @@ __all__ = [
     "PLATFORM",
     "action_channel",
     "command_input",
+    "dm_files",
     "dm_text",
     "picked_option",
     "request_key",
@@ -117,6 +118,24 @@ def dm_text(event: dict[str, Any]) -> Text | None:
     if not isinstance(text, str):
         return None
     return Text(unescape(text))
+
+
+def dm_files(event: dict[str, Any]) -> tuple[list[dict[str, Any]], Text | None] | None:
+    """The files a person shared in their DM (``subtype: file_share``), with what they
+    typed alongside (``None`` if nothing); ``None`` for any other event.
+
+    Only the person's own share counts, as for :func:`dm_text`: a bot's is not a turn.
+    """
+    if (event.get("channel_type") != "im" or event.get("subtype") != "file_share"
+            or event.get("bot_id")):
+        return None
+    files = event.get("files")
+    shared = [f for f in files if isinstance(f, dict)] if isinstance(files, list) else []
+    if not shared:
+        return None
+    text = event.get("text")
+    said = Text(unescape(text)) if isinstance(text, str) and text.strip() else None
+    return shared, said
 
 
 def picked_option(action: dict[str, Any]) -> tuple[Choice, str] | None:

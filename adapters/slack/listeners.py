@@ -20,10 +20,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.common.turns import TurnRunner
 from adapters.slack.delivery import Delivery
+from adapters.slack.files import read_shared_file
 from adapters.slack.inputs import (
     PLATFORM,
     action_channel,
     command_input,
+    dm_files,
     dm_text,
     picked_option,
     request_key,
@@ -34,7 +36,7 @@ from adapters.slack.inputs import (
 from adapters.slack.profile import is_workspace_admin, users_info
 from adapters.slack.render import ACTION_PREFIX
 from bot.conversation.commands import parse_command
-from bot.messages import Command, Input, Reply, Text, UserRef
+from bot.messages import Command, Input, Paste, Reply, Text, UserRef
 from bot.storage.event_ledger import EventLedger
 
 if TYPE_CHECKING:
@@ -118,11 +120,16 @@ class SlackListeners:
         self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
     ) -> None:
         text = dm_text(event)
+        shared = dm_files(event)
         who = who_from_event(body, event)
         channel = event.get("channel")
-        if text is None or who is None or not isinstance(channel, str):
+        if (text is None and shared is None) or who is None or not isinstance(channel, str):
             return
-        if await self._first_delivery(body.get("event_id")):
+        if not await self._first_delivery(body.get("event_id")):
+            return
+        if shared is not None:
+            await self._file_share(client, who, *shared, said_in=channel)
+        elif text is not None:
             await self._turn(client, who, text, said_in=channel)
 
     async def on_choice(
@@ -186,15 +193,8 @@ class SlackListeners:
         coach in private, so it is not a turn at all.
         """
         async with self._turns.hold(who):
-            channel = await self._delivery.open_dm(client, who)
+            channel = await self._private_channel(client, who, said_in)
             if channel is None:
-                return  # logged by Delivery; without a DM there is nowhere private to talk
-            if said_in is not None and said_in != channel:
-                log.warning(
-                    "ignored a message outside the person's DM (team=%s user=%s)",
-                    who.workspace,
-                    who.user,
-                )
                 return
             report = _report_asked(event)
             if report is not None:
@@ -202,6 +202,43 @@ class SlackListeners:
             else:
                 replies = await self._turns.take_turn(who, event,
                                                       profile=users_info(client, who))
+            if replies:
+                await self._delivery.post(client, who, channel, replies)
+
+    async def _private_channel(self, client: AsyncWebClient, who: UserRef,
+                               said_in: str | None) -> str | None:
+        """``who``'s DM with the app, or ``None`` when there is none or the message was
+        ``said_in`` another channel (see :meth:`_turn`)."""
+        channel = await self._delivery.open_dm(client, who)
+        if channel is None:
+            return None  # logged by Delivery; without a DM there is nowhere private to talk
+        if said_in is not None and said_in != channel:
+            log.warning(
+                "ignored a message outside the person's DM (team=%s user=%s)",
+                who.workspace,
+                who.user,
+            )
+            return None
+        return channel
+
+    async def _file_share(self, client: AsyncWebClient, who: UserRef,
+                          files: list[dict[str, Any]], said: Text | None, *,
+                          said_in: str) -> None:
+        """A file shared in the DM: an email or text file goes to the engine as a
+        :class:`Paste`; anything else gets what is accepted, and the words typed with
+        it (if any) are still a turn, so nothing the person said is dropped."""
+        async with self._turns.hold(who):
+            channel = await self._private_channel(client, who, said_in)
+            if channel is None:
+                return
+            read = await read_shared_file(client, files[0])
+            if isinstance(read, Paste):
+                replies = await self._turns.take_turn(who, read, profile=users_info(client, who))
+            else:
+                replies = [Reply(read)]
+                if said is not None:
+                    replies += await self._turns.take_turn(
+                        who, said, profile=users_info(client, who)) or []
             if replies:
                 await self._delivery.post(client, who, channel, replies)
 

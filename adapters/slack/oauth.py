@@ -51,6 +51,7 @@ BOT_SCOPES = (
     "im:write",
     "users:read",
     "files:write",
+    "files:read",  # a rejection email shared in the DM (files.info, its download)
 )
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

@@ -33,6 +33,7 @@ from bot.content.schema import (
 )
 from bot.content.seams import find_seams
 from bot.content.templates import Template, compile_condition, compile_template
+from bot.content.tone_file import ToneFile, load_tone
 from bot.content.yaml_lines import LinedYaml, load_yaml_with_lines
 from bot.conversation.commands import COMMANDS
 
@@ -86,6 +87,8 @@ class Content:
     safety: SafetyFile
     #: the kinds of feedback recruiters give (``feedback.yaml``), with their reactions
     feedback: FeedbackFile | None = None
+    #: what the tone check looks for in a person's own draft (``tone.yaml``)
+    tone: ToneFile | None = None
     templates: dict[str, Template] = field(default_factory=dict)
     origins: dict[str, tuple[str, int | None, str]] = field(default_factory=dict)
     conditions: dict[str, Callable[..., Any]] = field(default_factory=dict)
@@ -175,6 +178,7 @@ def load_content(directory: Path | str, *, known_actions: Iterable[str] = ()) ->
         flows={name: flow for name, (flow, _) in flows.items()},
     )
     _check_feedback(loader, content)
+    _check_tone(loader, content)
     _check_coach(loader, content, coach_doc)
     for name, (flow, doc) in flows.items():
         _check_flow(loader, content, name, flow, doc)
@@ -202,6 +206,18 @@ def _check_feedback(loader: _Loader, content: Content) -> None:
     if feedback is not None:
         content.feedback = feedback
         content.templates.update(feedback.templates)
+
+
+def _check_tone(loader: _Loader, content: Content) -> None:
+    """``tone.yaml`` is checked by its own module; its errors join the others."""
+    tone, errors = load_tone(content.directory)
+    for error in errors:
+        where, _, rest = error.partition(": ")
+        file, _, line = where.partition(":")
+        key, _, message = rest.partition(": ")
+        loader.fail(file, int(line) if line.isdigit() else None, key if message else "",
+                    message or key)
+    content.tone = tone
 
 
 def _check_renders(loader: _Loader, content: Content) -> None:
@@ -316,7 +332,9 @@ def _check_flow(
             loader.fail(file, line(*at), key, "every option needs a next step (or set next)")
         if step.free_text and step.ask == "choice" and not (step.free_text_next or step.next):
             loader.fail(file, line(*at), key, "free text needs free_text_next or next")
-        if step.ask == "text" and not (step.save or step.append):
+        if step.ask == "text" and step.parse == "tone" and (step.save or step.append):
+            loader.fail(file, line(*at), key, "a tone check's text is never saved")
+        elif step.ask == "text" and step.parse != "tone" and not (step.save or step.append):
             loader.fail(file, line(*at), key, "a text step needs save or append")
         check_target(step.next, *at, "next")
         check_target(step.edit_next, *at, "edit_next")

@@ -39,6 +39,7 @@ def sample_context(*, window: dict[str, Any], upset_moods: Sequence[str]) -> dic
         cast(PersonRecord, person), cast(CaseRecord, case), now=NOW, upset_moods=list(upset_moods),
         upcoming=[item], cases=[case], upcoming_more=2, zone_known=False, reason_topic="experience",
         role_suggestion="Senior Analyst",
+        missing=True,
         country="the United States",
         team=[{"name": "Dana Reyes", "role": "recruiter"}],
         more_contacts=[{"id": "k1", "name": "Lee Park", "role": "hiring manager"}],

@@ -66,8 +66,9 @@ class StepSpec(_Strict):
     free_text_next: str | None = None
     save: str | None = Field(default=None, pattern=r"^(case|settings)\.[a-z_]+$")
     append: str | None = Field(default=None, pattern=r"^case\.[a-z_]+$")
-    #: ``place``: a city, country or zone name, saved as the time zone and the country
-    parse: Literal["text", "date", "timezone", "window", "place"] = "text"
+    #: ``place``: a city, country or zone name, saved as the time zone and the country;
+    #: ``tone``: a message the person wrote, checked for tone and never saved
+    parse: Literal["text", "date", "timezone", "window", "place", "tone"] = "text"
     max_length: int = Field(default=500, ge=1, le=4000)
     skippable: bool = False
     default: str | None = None

@@ -65,6 +65,12 @@ def save_case(scope: ActionScope) -> None:
         scope.case["date"] = local_today(scope.person, scope.clock).isoformat()
 
 
+def review_case(scope: ActionScope) -> None:
+    """The person sees the whole case: from here on, every question is theirs to answer
+    again (a case filled from an email stops skipping what the email said)."""
+    scope.case.pop("pasted", None)
+
+
 def confirm_case(scope: ActionScope) -> None:
     """The person checked the case: it is logged (an open case, no longer being logged)."""
     scope.case["status"] = "open"
@@ -206,6 +212,7 @@ ACTIONS: dict[str, Callable[[ActionScope], None]] = {
     "schedule_cooldown": schedule_cooldown,
     "save_case": save_case,
     "confirm_case": confirm_case,
+    "review_case": review_case,
     "add_contact": add_contact,
     "finish_introduction": finish_introduction,
     "render_draft": render_draft,

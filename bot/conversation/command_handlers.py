@@ -10,16 +10,21 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.content.loader import Content
+from bot.content.tone_file import ToneFile
 from bot.conversation.commands import COMMANDS, help_entries
 from bot.conversation.flow_runner import FlowRunner
 from bot.conversation.menus import Menus
 from bot.conversation.overview import overview_text
 from bot.conversation.parsers import parse_duration
+from bot.conversation.pasting import PasteIntake
 from bot.conversation.people import active_case
 from bot.conversation.personal_data import PersonalData
+from bot.conversation.tone import check_for_case
 from bot.interfaces import Clock, Store
 from bot.messages import Command, ExportFile, Reply, Text, UserRef
 from bot.nudges.book import NudgeBook
+from bot.nudges.calendar import calendar_file
+from bot.nudges.calendar_feed import CalendarFeeds
 from bot.nudges.plan import shares_outcomes
 from bot.records import CaseRecord, PersonRecord
 from bot.report.build import build_report
@@ -35,13 +40,17 @@ Handler = Callable[[UserRef, PersonRecord, str, list[Reply]], None]
 
 class CommandHandlers:
     def __init__(self, *, content: Content, clock: Clock, flows: FlowRunner, menus: Menus,
-                 nudge_book: NudgeBook, data: PersonalData) -> None:
+                 nudge_book: NudgeBook, data: PersonalData,
+                 calendar_feeds: CalendarFeeds) -> None:
         self._content = content
         self._clock = clock
         self._flows = flows
         self._menus = menus
         self._book = nudge_book
         self._data = data
+        #: set by the coach once built (the intake needs the menus these handlers use)
+        self.paste: PasteIntake | None = None
+        self._feeds = calendar_feeds
         self._handlers: dict[str, Handler] = {}
         for spec in COMMANDS:
             handler = getattr(self, f"_{spec.name}", None)
@@ -59,6 +68,8 @@ class CommandHandlers:
             replies.append(Reply(self._content.text("unknown_command", name=command.name[:40])))
             replies.append(Reply(self.help_text()))
             return False
+        if (person.get("pending") or {}).get("kind") == "check":
+            person["pending"] = None  # another command: the draft is not coming
         handler(user, person, command.arg, replies)
         return False
 
@@ -141,6 +152,69 @@ class CommandHandlers:
         flow = person.get("flow")
         if flow is not None and flow["flow"] not in ("settings", "edit"):
             person["return_to"] = flow
+
+    def _paste(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
+        """Log a case from their rejection email: the next message or file is read."""
+        if self.paste is None:
+            raise RuntimeError("the coach gives its handlers the paste intake")
+        self.paste.expect(person, replies)
+
+    def _check(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
+        """Read a message the person wrote for tone: ``check <text>`` at once, or ``check``
+        and the text in the next message. Only that a check is waiting is remembered
+        (the engine saves the record after every turn); the text itself never is."""
+        if arg.strip():
+            self.check_text(person, arg, replies)
+            return
+        person["pending"] = {"kind": "check"}
+        replies.append(Reply(self._tone().render("replies.ask_for_draft", {})))
+
+    def check_text(self, person: PersonRecord, text: str, replies: list[Reply]) -> None:
+        """The tone check's findings on ``text``, names compared with the case being
+        worked on, with the person's current question still at hand."""
+        limit = self._content.coach.limits["max_message_length"]
+        if len(text) > limit:  # a slash command's text skips the engine's own limit
+            replies.append(self._text("too_long", length=len(text), limit=limit))
+            return
+        reply = check_for_case(text, self._case_to_work_on(person), self._tone())
+        self._flows.keep_place(person, replies, reply)
+
+    def _tone(self) -> ToneFile:
+        assert self._content.tone is not None, "loaded content always has tone.yaml"
+        return self._content.tone
+
+    def _calendar(self, user: UserRef, person: PersonRecord, arg: str,
+                  replies: list[Reply]) -> None:
+        """``calendar``: the upcoming check-ins as an ``.ics`` file; ``calendar feed``: a
+        private address a calendar app subscribes to; ``calendar reset``: a new address,
+        the old one revoked. The feed needs ``NOTNOW_PUBLIC_URL``; the file never does."""
+        action = arg.strip().lower()
+        if action in ("feed", "reset"):
+            self._calendar_feed(person, reset=action == "reset", replies=replies)
+        elif action:
+            replies.append(self._text("calendar_usage"))
+        else:
+            file = calendar_file(person, self._book.of_person(person), content=self._content,
+                                 clock=self._clock)
+            if "BEGIN:VEVENT" in file.content:
+                replies.append(Reply(self._content.text("calendar_file"), file=file))
+            else:
+                replies.append(self._text("calendar_empty"))
+
+    def _calendar_feed(self, person: PersonRecord, *, reset: bool,
+                       replies: list[Reply]) -> None:
+        """Only the token's hash is kept, so an address is shown once, when it is made."""
+        if not self._feeds.available:
+            replies.append(self._text("calendar_feed_unavailable"))
+            return
+        had_feed = self._feeds.has_feed(person)
+        if had_feed and not reset:
+            replies.append(self._text("calendar_feed_exists"))
+            return
+        url = self._feeds.issue(person)
+        text = "calendar_feed_reset" if had_feed else "calendar_feed_new"
+        replies.append(Reply(self._content.text(text), draft=url,
+                             draft_title=self._content.text("calendar_feed_title")))
 
     def _settings(self, user: UserRef, person: PersonRecord, arg: str,
                   replies: list[Reply]) -> None:

@@ -32,6 +32,8 @@ class CommandSpec:
     on_hold: bool = False
     #: the argument may be several words (``pause 2 weeks``)
     long_argument: bool = False
+    #: the argument is the rest of the message, however long (``check <your draft>``)
+    whole_message: bool = False
 
     @property
     def usage(self) -> str:
@@ -45,6 +47,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("feedback"),
     CommandSpec("edit", argument="field", aliases=("fix", "correct")),
     CommandSpec("draft"),
+    CommandSpec("paste"),
+    CommandSpec("check", argument="text", whole_message=True),
+    CommandSpec("calendar", argument="action"),
     CommandSpec("settings"),
     CommandSpec("pause", argument="duration", long_argument=True),
     CommandSpec("resume"),
@@ -71,12 +76,16 @@ def parse_command(text: str) -> Command | None:
     """``status`` → ``Command("status")``; ``pause 14`` → ``Command("pause", "14")``;
     anything that is not a bare command word (plus its argument) → ``None``."""
     words = text.strip().split()
-    if not words or len(words) > 5:
+    if not words:
         return None
     first = words[0].lower()
     if first in ("/notnow", "notnow"):
         return parse_command(" ".join(words[1:]) or "start")
     spec = spec_of(first)
+    if spec is not None and spec.whole_message:
+        return Command(name=spec.name, arg=text.strip()[len(words[0]):].strip())
+    if len(words) > 5:
+        return None
     if spec is None or len(words) > (4 if spec.long_argument else 2):
         return None
     if len(words) > 1 and spec.argument is None:

@@ -29,13 +29,15 @@ from bot.conversation.locks import PersonLock, PersonLocks
 from bot.conversation.menus import Menus
 from bot.conversation.overview import overview_text
 from bot.conversation.parsers import parse_timezone
+from bot.conversation.pasting import PasteIntake, is_pasted_email
 from bot.conversation.people import PersonRepo
 from bot.conversation.personal_data import PersonalData
 from bot.conversation.safety_hold import SafetyHold
 from bot.conversation.turn import TurnTransaction
 from bot.interfaces import Clock, CorruptRecordError, Store
-from bot.messages import Choice, Command, Input, Reply, Text, UserRef
+from bot.messages import MAX_PASTE_CHARS, Choice, Command, Input, Paste, Reply, Text, UserRef
 from bot.nudges.book import NudgeBook
+from bot.nudges.calendar_feed import CalendarFeeds
 from bot.nudges.messages import NudgeActions
 from bot.nudges.plan import NudgePlanner
 from bot.records import PersonRecord
@@ -59,7 +61,9 @@ class Coach:
     public so the nudge dispatcher and the adapters share them instead of their own.
     """
 
-    def __init__(self, *, store: Store, content: Content, clock: Clock) -> None:
+    def __init__(self, *, store: Store, content: Content, clock: Clock,
+                 public_url: str | None = None) -> None:
+        """``public_url``: where calendar apps reach this installation (calendar feeds)."""
         self.store = store
         self.content = content
         self.clock = clock
@@ -70,13 +74,18 @@ class Coach:
         self.planner = NudgePlanner(book=self.nudge_book, content=content, clock=clock)
         self.nudge_actions = NudgeActions(content=content, clock=clock, planner=self.planner)
         self.flows = FlowRunner(content=content, clock=clock, planner=self.planner)
-        self.data = PersonalData(people=self.people, nudge_book=self.nudge_book, clock=clock)
+        self.calendar_feeds = CalendarFeeds(store=store, public_url=public_url)
+        self.data = PersonalData(people=self.people, nudge_book=self.nudge_book, clock=clock,
+                                 calendar_feeds=self.calendar_feeds)
         self.menus = Menus(content=content, clock=clock, flows=self.flows,
                            nudge_actions=self.nudge_actions,
                            matcher=ChoiceMatcher(content.coach.synonyms), data=self.data)
         self.commands = CommandHandlers(content=content, clock=clock, flows=self.flows,
                                         menus=self.menus, nudge_book=self.nudge_book,
-                                        data=self.data)
+                                        data=self.data, calendar_feeds=self.calendar_feeds)
+        self.paste = PasteIntake(content=content, clock=clock, flows=self.flows,
+                                 menus=self.menus)
+        self.commands.paste = self.paste
         self.safety = SafetyHold(store=store, content=content, clock=clock, flows=self.flows)
         self._turns = TurnTransaction(people=self.people, content=content, locks=self.locks,
                                       decider=self)
@@ -168,17 +177,27 @@ class Coach:
             text = clean_text(event.text)
             limit = self.content.coach.limits["max_message_length"]
             if self.safety.is_crisis(text) and not person.get("safety"):
+                person["pending"] = None  # a draft to check, an email to paste: not now
                 self.safety.enter(person, replies)
                 return False
+            if self._is_paste(person, text):
+                return self._route(user, person, Paste(text), replies)
             if len(text) > limit:
                 self.flows.keep_place(person, replies, self.content.text(
                     "too_long", length=len(text), limit=limit))
                 return False
-            read = parse_command(text) or self.menus.read_typed(person, Text(text), replies)
+            read = self._command_in(person, text) or self.menus.read_typed(
+                person, Text(text), replies)
             if read is None:
                 return False
             event = read
 
+        if isinstance(event, Paste):
+            if person.get("safety"):  # the hold comes first; the email waits
+                return self._route(user, person, Text(""), replies)
+            person["pending"] = None
+            self.paste.take(person, event, replies)
+            return False
         if isinstance(event, Choice) and event.value.startswith(MENU_PREFIX):
             event = Command(event.value.removeprefix(MENU_PREFIX))
         if person.get("safety"):
@@ -190,8 +209,10 @@ class Coach:
             self._flow_prefixes
         ):
             return self.menus.choose(user, person, event, replies)
-        if person.get("pending"):
-            person["pending"] = None
+        pending, person["pending"] = person.get("pending"), None
+        if pending and pending.get("kind") == "check" and isinstance(event, Text):
+            self.commands.check_text(person, event.text, replies)  # read, never kept
+            return False
         flow = person.get("flow")
         if flow is None:
             self.menus.start(person, replies)
@@ -201,6 +222,34 @@ class Coach:
             self.flows.answer(person, event, replies)
         self.flows.after_side_trip(person, replies)
         return False
+
+    def _command_in(self, person: PersonRecord, text: str) -> Command | None:
+        """The command ``text`` gives, if any. A command that takes the rest of the
+        message (``check <draft>``) is not one where a flow asks for free text: feedback
+        that reads "Check your SQL before the next round" is an answer."""
+        command = parse_command(text)
+        spec = spec_of(command.name) if command is not None else None
+        if command is not None and spec is not None and spec.whole_message and command.arg:
+            flow = person.get("flow")
+            if flow is not None and flow.get("asked") and self.flows.current_step(
+                    person).ask == "text":
+                return None
+        return command
+
+    def _is_paste(self, person: PersonRecord, text: str) -> bool:
+        """A typed message that is an email handed over: after ``paste``, anything but a
+        command; at "which company was it?", or too long for an answer, one that reads
+        like a rejection email (:func:`~bot.conversation.pasting.is_pasted_email`)."""
+        if len(text) > MAX_PASTE_CHARS:
+            return False
+        pending = person.get("pending") or {}
+        if pending.get("kind") == "paste":
+            return parse_command(text) is None
+        flow = person.get("flow")
+        at_company = flow is not None and bool(flow.get("asked")) and (
+            flow["flow"], flow["step"]) == ("compose", "ask_company")
+        too_long = len(text) > self.content.coach.limits["max_message_length"]
+        return (at_company or too_long) and is_pasted_email(text)
 
     def despite_storage(self, event: Input, replies: list[Reply]) -> list[Reply]:
         """What to say when storage ends a turn. The helpline reaches whoever needs it

@@ -21,6 +21,7 @@ from bot.conversation.people import active_case, contacts_of
 from bot.conversation.places import Place, read_place
 from bot.conversation.spelling import suggest_title
 from bot.conversation.stages import stage_kind
+from bot.conversation.tone import check_for_case
 from bot.interfaces import Clock
 from bot.messages import Choice, Option, Reply, Text
 from bot.nudges.plan import NudgePlanner, local_today
@@ -211,6 +212,11 @@ class FlowRunner:
         if len(text) > spec.max_length:
             replies.append(Reply(self._content.text("field_too_long", limit=spec.max_length,
                                                     length=len(text))))
+            return
+        if spec.parse == "tone":  # read for the reply, never saved
+            assert self._content.tone is not None, "loaded content always has tone.yaml"
+            replies.append(Reply(check_for_case(text, active_case(person), self._content.tone)))
+            self._advance(person, then or spec.next, replies)
             return
         value = self._parse(person, spec, text)
         if value is None:

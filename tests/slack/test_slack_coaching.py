@@ -53,7 +53,7 @@ async def test_three_steps_from_slash_command_to_keep_in_touch(
     text = blocks_text(draft)
     assert "```Subject: Thank you" in text
     assert "Dana" in text
-    assert len(option_values(draft)) == 7
+    assert len(option_values(draft)) == 8
     await person.choose("sent")
     replies = await person.choose("notyet")
     assert "Step 3" in blocks_text(replies[-1])

@@ -92,6 +92,8 @@ class DiscordStandIn:
         self.dm_channels: dict[str, str] = {}
         self.dms_closed: set[str] = set()
         self.managers: set[str] = set()  # user ids whose member.permissions has Manage Server
+        self.cdn: dict[str, bytes] = {}  # path under /attachments/ -> a person's upload
+        self.cdn_fetches: list[str] = []  # paths the bot downloaded, in order
         self._interactions: dict[str, Json] = {}
         self._originals: dict[str, str] = {}
         self._answered: set[str] = set()
@@ -107,6 +109,7 @@ class DiscordStandIn:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", API + "/{tail:.*}", self._rest)
+        app.router.add_get("/attachments/{tail:.*}", self._cdn)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=1024)
@@ -531,12 +534,37 @@ class DiscordStandIn:
         payload["message"] = json.loads(json.dumps(message))
         return payload
 
-    def dm_message(self, user: Json, content: str, *, dm_of: Json | None = None) -> Json:
+    def dm_message(self, user: Json, content: str, *, dm_of: Json | None = None,
+                   attachments: list[Json] | None = None) -> Json:
         """MESSAGE_CREATE for something the person typed in their DM with the bot (or,
-        forged, one naming ``dm_of``'s DM as its channel)."""
+        forged, one naming ``dm_of``'s DM as its channel), with files they attached
+        (from :meth:`attachment`)."""
         message = self._message_object(self.dm_channel_of(dm_of or user), user, content)
-        message.update(nonce=self.snowflake(), channel_type=1)
+        message.update(nonce=self.snowflake(), channel_type=1, attachments=attachments or [])
         return message
+
+    def attachment(self, filename: str, data: bytes, *,
+                   content_type: str | None = "text/plain; charset=utf-8") -> Json:
+        """A file a person attached, as Discord's attachment object describes it: its
+        ``url`` is on this stand-in (standing in for ``cdn.discordapp.com``), which
+        serves the bytes. ``size`` is what Discord reports; a test may change it."""
+        attachment_id = self.snowflake()
+        path = f"{self.snowflake()}/{attachment_id}/{filename}"
+        self.cdn[path] = data
+        url = f"http://127.0.0.1:{self.port}/attachments/{path}"
+        found: Json = {"id": attachment_id, "filename": filename, "size": len(data),
+                       "url": url, "proxy_url": url}  # fmt: skip
+        if content_type is not None:
+            found["content_type"] = content_type
+        return found
+
+    async def _cdn(self, request: web.Request) -> web.Response:
+        path = request.match_info["tail"]
+        self.cdn_fetches.append(path)
+        data = self.cdn.get(path)
+        if data is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=data, content_type="application/octet-stream")
 
     # -- what a test looks at ------------------------------------------------------------
 

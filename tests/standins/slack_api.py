@@ -41,6 +41,7 @@ __all__ = [
     "dm_channel_id",
     "dm_message",
     "event_callback",
+    "file_share_message",
     "option_values",
     "sign",
     "slash_command",
@@ -96,6 +97,7 @@ class SlackStandIn:
         self.timezones: dict[str, str] = {}
         self.admins: set[str] = set()  # users.info says is_admin for these user ids
         self.uploads: dict[str, bytes] = {}
+        self.shared: dict[str, tuple[Json, bytes]] = {}  # file id -> (file object, bytes)
         self.messages: dict[str, list[Json]] = {}  # channel -> messages, oldest first
         self._faults: dict[str, list[tuple[int, Json, dict[str, str]]]] = {}
         self._hangs: dict[str, bool] = {}  # method -> whether to keep the message first
@@ -114,6 +116,7 @@ class SlackStandIn:
         app = web.Application(client_max_size=16 * 1024**2)
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/v1/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{team_file}/download/{name}", self._download)
         app.router.add_get("/link/", self._socket_mode)
         app.router.add_post("/hooks/{path:.*}", self._response_url)
         self._runner = web.AppRunner(app, access_log=None)
@@ -163,6 +166,29 @@ class SlackStandIn:
         waits: with ``after_storing`` the message is kept first (it was delivered, the
         sender never heard back), without it Slack never saw it. ``hung`` is set then."""
         self._hangs[method] = after_storing
+
+    def share_file(self, name: str, data: bytes, *, mimetype: str = "text/plain",
+                   user: str = "U0PERSON", team: str | None = None) -> Json:
+        """A file a person uploaded, as Slack describes it in ``files.info`` and in a
+        ``file_share`` event; ``url_private_download`` points here (standing in for
+        ``files.slack.com``) and answers only with a bot token as a Bearer header.
+        ``size`` is what Slack reports; a test may change it."""
+        team = team or self.default_team
+        file_id = f"F{next(self._ids):08d}"
+        base = f"{self.url}/files-pri/{team}-{file_id}"
+        file = {
+            "id": file_id, "created": int(time.time()), "timestamp": int(time.time()),
+            "name": name, "title": name, "mimetype": mimetype,
+            "filetype": name.rsplit(".", 1)[-1] if "." in name else "binary",
+            "pretty_type": mimetype, "user": user, "user_team": team, "editable": False,
+            "size": len(data), "mode": "hosted", "is_external": False, "external_type": "",
+            "is_public": False, "public_url_shared": False, "display_as_bot": False,
+            "username": "", "url_private": f"{base}/{name}",
+            "url_private_download": f"{base}/download/{name}",
+            "permalink": f"https://{team.lower()}.slack.com/files/{user}/{file_id}/{name}",
+        }  # fmt: skip
+        self.shared[file_id] = (file, data)
+        return file
 
     # -- reading what happened --------------------------------------------------------
 
@@ -294,6 +320,25 @@ class SlackStandIn:
         )
         return web.Response(text=f"OK - {len(self.uploads[request.match_info['file_id']])}")
 
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's bytes, for a bot token only; Slack answers anything else with its
+        sign-in page, never the file."""
+        file_id = request.match_info["team_file"].rsplit("-", 1)[-1]
+        call = ApiCall(method="files.download", params={"file": file_id},
+                       headers=dict(request.headers))
+        stored = self.shared.get(file_id)
+        if not (call.token or "").startswith("xoxb-"):
+            call.status, call.response = 302, {"ok": False, "error": "not_authed"}
+            answer = web.Response(status=302, headers={"Location": "https://slack.com/signin"})
+        elif stored is None or stored[0]["name"] != request.match_info["name"]:
+            call.status, call.response = 404, {"ok": False, "error": "file_not_found"}
+            answer = web.Response(status=404, text="Not found")
+        else:
+            call.response = {"ok": True}
+            answer = web.Response(body=stored[1], content_type="application/octet-stream")
+        await self._record(call)
+        return answer
+
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
         call = ApiCall(method="response_url", params=body, headers=dict(request.headers))
@@ -394,6 +439,12 @@ class SlackStandIn:
                 "ok": True,
                 "files": [{"id": f.get("id"), "title": f.get("title")} for f in files],
             }
+        if method == "files.info":
+            stored = self.shared.get(str(p.get("file", "")))
+            if stored is None:
+                return {"ok": False, "error": "file_not_found"}
+            return {"ok": True, "file": stored[0], "comments": [],
+                    "response_metadata": {"next_cursor": ""}}
         if method == "conversations.history":
             history = list(reversed(self.messages.get(str(p.get("channel")), [])))
             if str(p.get("include_all_metadata", "")).lower() not in ("1", "true"):
@@ -417,7 +468,8 @@ class SlackStandIn:
             "ok": True,
             "access_token": token,
             "token_type": "bot",
-            "scope": "chat:write,commands,im:history,im:read,im:write,users:read,files:write",
+            "scope": ("chat:write,commands,im:history,im:read,im:write,users:read,"
+                      "files:write,files:read"),
             "bot_user_id": BOT_USER_ID,
             "app_id": APP_ID,
             "team": {"name": f"Team {team}", "id": team},
@@ -550,6 +602,14 @@ def dm_message(team: str, user: str, text: str) -> Json:
     }
 
 
+def file_share_message(team: str, user: str, files: list[Json], text: str = "") -> Json:
+    """A ``message`` event with ``subtype: file_share``: the person uploaded ``files``
+    (objects from :meth:`SlackStandIn.share_file`) into the app's DM, with ``text``."""
+    event = dm_message(team, user, text)
+    event.update(subtype="file_share", files=files, upload=True, display_as_bot=False)
+    return event
+
+
 def block_actions(team: str, user: str, message: Json, value: str) -> Json:
     """The interactivity payload of clicking the button (or picking the menu entry)
     whose value is ``value`` in ``message``."""
@@ -645,6 +705,9 @@ class SlackSide:
         event = dm_message(team, user, text)
         return await self.event(team, event, event_id=event_id, retry_num=retry_num)
 
+    async def share(self, team: str, user: str, file: Json, text: str = "") -> SentRequest:
+        return await self.event(team, file_share_message(team, user, [file], text))
+
     async def home_opened(self, team: str, user: str) -> SentRequest:
         event = {
             "type": "app_home_opened",
@@ -734,6 +797,10 @@ class Person:
 
     async def say(self, text: str, *, event_id: str | None = None) -> list[Json]:
         return await self._turn(self.slack.dm(self.team, self.user, text, event_id=event_id))
+
+    async def share(self, file: Json, text: str = "") -> list[Json]:
+        """Upload ``file`` (see :meth:`SlackStandIn.share_file`) into the DM."""
+        return await self._turn(self.slack.share(self.team, self.user, file, text))
 
     def question(self) -> Json:
         """The newest message in the DM that still offers choices."""
