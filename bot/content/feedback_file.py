@@ -12,14 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from jinja2 import TemplateSyntaxError
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from bot.content.patterns import PatternError, TextPattern, compile_pattern
+from bot.content.patterns import TextPattern
 from bot.content.sample import sample_context
-from bot.content.templates import Template, compile_template
-from bot.content.yaml_lines import LinedYaml, load_yaml_with_lines
+from bot.content.side_files import parse_side_file
+from bot.content.templates import Template
 
 __all__ = ["FALLBACK_KIND", "FILE_NAME", "FeedbackFile", "FeedbackKind", "load_feedback"]
 
@@ -78,91 +76,28 @@ class FeedbackFile(_Strict):
         return self._templates[key].render(context)
 
 
-class _Checker:
-    """Collects every problem in the file at once, each naming the file, line and key."""
-
-    def __init__(self, doc: LinedYaml | None) -> None:
-        self.doc = doc
-        self.errors: list[str] = []
-
-    def fail(self, path: tuple[str | int, ...], message: str) -> None:
-        line = self.doc.line_of(path) if self.doc else None
-        where = f"{FILE_NAME}:{line}" if line else FILE_NAME
-        key = ".".join(map(str, path))
-        self.errors.append(f"{where}: {key}: {message}" if key else f"{where}: {message}")
-
-    def patterns(self, spec: FeedbackFile, group: str, sources: list[str],
-                 path: tuple[str | int, ...]) -> None:
-        compiled: list[TextPattern] = []
-        for index, source in enumerate(sources):
-            try:
-                compiled.append(compile_pattern(source))
-            except PatternError as exc:
-                self.fail((*path, index),
-                          f"invalid regular expression (RE2 syntax, no backtracking): {exc}")
-        spec._patterns[group] = compiled
-
-    def template(self, spec: FeedbackFile, key: str, source: str,
-                 path: tuple[str | int, ...], context: dict[str, Any]) -> None:
-        try:
-            template = compile_template(source)
-        except TemplateSyntaxError as exc:
-            self.fail(path, f"template error: {exc.message}")
-            return
-        try:
-            template.render(context)
-        except Exception as exc:  # any render failure is a content error
-            self.fail(path, f"cannot be rendered: {exc}")
-            return
-        spec._templates[key] = template
-
-
 def load_feedback(directory: Path) -> tuple[FeedbackFile | None, list[str]]:
     """Read and check ``directory/feedback.yaml``.
 
     Returns the file with its patterns and templates compiled, or ``None`` and every
     error found, each as ``"feedback.yaml:LINE: kinds.x.patterns.0: message"``.
     """
-    spec, checker = _parse(directory / FILE_NAME)
+    spec, checker = parse_side_file(directory, FILE_NAME, FeedbackFile)
     if spec is None:
         return None, checker.errors
     if FALLBACK_KIND not in spec.kinds:
         checker.fail(("kinds",), f"the fallback kind {FALLBACK_KIND!r} is required")
     context = sample_context(window=_SAMPLE_WINDOW, upset_moods=[])
     for group in ("praise", "criticism"):
-        checker.patterns(spec, group, getattr(spec, group), (group,))
-    checker.template(spec, "feedback:unanswered", spec.unanswered, ("unanswered",), context)
+        spec._patterns[group] = checker.patterns(getattr(spec, group), (group,))
+    templates: list[tuple[str, str, tuple[str | int, ...]]] = [
+        ("feedback:unanswered", spec.unanswered, ("unanswered",))]
     for name, kind in spec.kinds.items():
-        checker.patterns(spec, name, kind.patterns, ("kinds", name, "patterns"))
-        checker.template(spec, f"feedback:{name}:reaction", kind.reaction,
-                         ("kinds", name, "reaction"), context)
+        spec._patterns[name] = checker.patterns(kind.patterns, ("kinds", name, "patterns"))
+        templates.append((f"feedback:{name}:reaction", kind.reaction,
+                          ("kinds", name, "reaction")))
+    for key, source, path in templates:
+        template = checker.template(source, path, context)
+        if template is not None:
+            spec._templates[key] = template
     return (None, checker.errors) if checker.errors else (spec, [])
-
-
-def _parse(path: Path) -> tuple[FeedbackFile | None, _Checker]:
-    try:
-        doc = load_yaml_with_lines(path)
-    except FileNotFoundError:
-        return None, _failed("file is missing")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, _failed(f"cannot be read: {exc}")
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        where = f"{FILE_NAME}:{mark.line + 1}" if mark else FILE_NAME
-        checker = _Checker(None)
-        checker.errors.append(f"{where}: invalid YAML: {problem}")
-        return None, checker
-    checker = _Checker(doc)
-    try:
-        return FeedbackFile.model_validate(doc.data), checker
-    except ValidationError as exc:
-        for err in exc.errors():
-            checker.fail(tuple(err["loc"]), err["msg"])
-        return None, checker
-
-
-def _failed(message: str) -> _Checker:
-    checker = _Checker(None)
-    checker.fail((), message)
-    return checker

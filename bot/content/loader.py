@@ -194,15 +194,20 @@ def load_content(directory: Path | str, *, known_actions: Iterable[str] = ()) ->
     return content
 
 
-def _check_feedback(loader: _Loader, content: Content) -> None:
-    """``feedback.yaml`` is checked by its own module; its errors join the others."""
-    feedback, errors = load_feedback(content.directory)
+def _join_errors(loader: _Loader, errors: list[str]) -> None:
+    """A side file's errors (``"tone.yaml:12: key: message"``) join the others."""
     for error in errors:
         where, _, rest = error.partition(": ")
         file, _, line = where.partition(":")
         key, _, message = rest.partition(": ")
         loader.fail(file, int(line) if line.isdigit() else None, key if message else "",
                     message or key)
+
+
+def _check_feedback(loader: _Loader, content: Content) -> None:
+    """``feedback.yaml`` is checked by its own module; its errors join the others."""
+    feedback, errors = load_feedback(content.directory)
+    _join_errors(loader, errors)
     if feedback is not None:
         content.feedback = feedback
         content.templates.update(feedback.templates)
@@ -211,12 +216,7 @@ def _check_feedback(loader: _Loader, content: Content) -> None:
 def _check_tone(loader: _Loader, content: Content) -> None:
     """``tone.yaml`` is checked by its own module; its errors join the others."""
     tone, errors = load_tone(content.directory)
-    for error in errors:
-        where, _, rest = error.partition(": ")
-        file, _, line = where.partition(":")
-        key, _, message = rest.partition(": ")
-        loader.fail(file, int(line) if line.isdigit() else None, key if message else "",
-                    message or key)
+    _join_errors(loader, errors)
     content.tone = tone
 
 

@@ -13,13 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from jinja2 import TemplateSyntaxError
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from bot.content.patterns import PatternError, TextPattern, compile_pattern
-from bot.content.templates import Template, compile_template
-from bot.content.yaml_lines import LinedYaml, load_yaml_with_lines
+from bot.content.patterns import TextPattern
+from bot.content.side_files import FileChecker, parse_side_file
+from bot.content.templates import Template
 
 __all__ = ["FILE_NAME", "SENTENCE_FAULTS", "Rule", "ToneFile", "load_tone"]
 
@@ -116,56 +114,19 @@ class ToneFile(_Strict):
         return self._templates[key].render(context)
 
 
-class _Checker:
-    """Collects every problem in the file at once, each naming the file, line and key."""
-
-    def __init__(self, doc: LinedYaml | None) -> None:
-        self.doc = doc
-        self.errors: list[str] = []
-
-    def fail(self, path: tuple[str | int, ...], message: str) -> None:
-        line = self.doc.line_of(path) if self.doc else None
-        where = f"{FILE_NAME}:{line}" if line else FILE_NAME
-        key = ".".join(map(str, path))
-        self.errors.append(f"{where}: {key}: {message}" if key else f"{where}: {message}")
-
-    def pattern(self, source: str, path: tuple[str | int, ...]) -> TextPattern | None:
-        try:
-            return compile_pattern(source)
-        except PatternError as exc:
-            self.fail(path, f"invalid regular expression (RE2 syntax, no backtracking): {exc}")
-            return None
-
-    def patterns(self, spec: ToneFile, group: str, sources: list[str],
-                 path: tuple[str | int, ...]) -> None:
-        compiled = [self.pattern(source, (*path, index)) for index, source in enumerate(sources)]
-        spec._patterns[group] = [p for p in compiled if p is not None]
-
-    def rules(self, spec: ToneFile, fault: str, fault_spec: FaultSpec) -> None:
-        rules: list[Rule] = []
-        for index, item in enumerate(fault_spec.patterns):
-            path: tuple[str | int, ...] = ("faults", fault, "patterns", index)
-            source, suggestion = item, fault_spec.suggestion
-            if isinstance(item, RuleSpec):
-                source, path, suggestion = item.match, (*path, "match"), item.rewrite
-            assert isinstance(source, str)
-            pattern = self.pattern(source, path)
-            if pattern is not None:
-                rules.append(Rule(pattern, suggestion))
-        spec._rules[fault] = rules
-
-    def template(self, spec: ToneFile, key: str, source: str,
-                 path: tuple[str | int, ...]) -> None:
-        try:
-            template = compile_template(source)
-            template.render(_SAMPLE)
-        except TemplateSyntaxError as exc:
-            self.fail(path, f"template error: {exc.message}")
-            return
-        except Exception as exc:  # any render failure is a content error
-            self.fail(path, f"cannot be rendered: {exc}")
-            return
-        spec._templates[key] = template
+def _rules(checker: FileChecker, fault: str, fault_spec: FaultSpec) -> list[Rule]:
+    """A fault's patterns, each with its own rewrite or the fault's general suggestion."""
+    rules: list[Rule] = []
+    for index, item in enumerate(fault_spec.patterns):
+        path: tuple[str | int, ...] = ("faults", fault, "patterns", index)
+        source, suggestion = item, fault_spec.suggestion
+        if isinstance(item, RuleSpec):
+            source, path, suggestion = item.match, (*path, "match"), item.rewrite
+        assert isinstance(source, str)
+        pattern = checker.pattern(source, path)
+        if pattern is not None:
+            rules.append(Rule(pattern, suggestion))
+    return rules
 
 
 def load_tone(directory: Path) -> tuple[ToneFile | None, list[str]]:
@@ -174,7 +135,7 @@ def load_tone(directory: Path) -> tuple[ToneFile | None, list[str]]:
     Returns the file with its patterns and templates compiled, or ``None`` and every
     error found, each as ``"tone.yaml:LINE: faults.heat.patterns.0: message"``.
     """
-    spec, checker = _parse(directory / FILE_NAME)
+    spec, checker = parse_side_file(directory, FILE_NAME, ToneFile)
     if spec is None:
         return None, checker.errors
     for fault in SENTENCE_FAULTS:
@@ -184,42 +145,20 @@ def load_tone(directory: Path) -> tuple[ToneFile | None, list[str]]:
         if fault not in SENTENCE_FAULTS:
             checker.fail(("faults", fault), f"unknown fault; one of {', '.join(SENTENCE_FAULTS)}")
     for fault, fault_spec in spec.faults.items():
-        checker.rules(spec, fault, fault_spec)
-    checker.patterns(spec, "thanks", spec.thanks.patterns, ("thanks", "patterns"))
-    checker.patterns(spec, "ask", spec.ask.patterns, ("ask", "patterns"))
-    checker.patterns(spec, "vague", spec.ask.vague, ("ask", "vague"))
+        spec._rules[fault] = _rules(checker, fault, fault_spec)
+    spec._patterns["thanks"] = checker.patterns(spec.thanks.patterns, ("thanks", "patterns"))
+    spec._patterns["ask"] = checker.patterns(spec.ask.patterns, ("ask", "patterns"))
+    spec._patterns["vague"] = checker.patterns(spec.ask.vague, ("ask", "vague"))
     for part in ("wrong_name", "too_long"):
-        checker.template(spec, part, getattr(spec, part).suggestion, (part, "suggestion"))
+        _template(checker, spec, part, getattr(spec, part).suggestion, (part, "suggestion"))
     for name in RepliesSpec.model_fields:
-        checker.template(spec, f"replies.{name}", getattr(spec.replies, name),
-                         ("replies", name))
+        _template(checker, spec, f"replies.{name}", getattr(spec.replies, name),
+                  ("replies", name))
     return (None, checker.errors) if checker.errors else (spec, [])
 
 
-def _parse(path: Path) -> tuple[ToneFile | None, _Checker]:
-    try:
-        doc = load_yaml_with_lines(path)
-    except FileNotFoundError:
-        return None, _failed("file is missing")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, _failed(f"cannot be read: {exc}")
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        where = f"{FILE_NAME}:{mark.line + 1}" if mark else FILE_NAME
-        checker = _Checker(None)
-        checker.errors.append(f"{where}: invalid YAML: {problem}")
-        return None, checker
-    checker = _Checker(doc)
-    try:
-        return ToneFile.model_validate(doc.data), checker
-    except ValidationError as exc:
-        for err in exc.errors():
-            checker.fail(tuple(err["loc"]), err["msg"])
-        return None, checker
-
-
-def _failed(message: str) -> _Checker:
-    checker = _Checker(None)
-    checker.fail((), message)
-    return checker
+def _template(checker: FileChecker, spec: ToneFile, key: str, source: str,
+              path: tuple[str | int, ...]) -> None:
+    template = checker.template(source, path, _SAMPLE)
+    if template is not None:
+        spec._templates[key] = template
