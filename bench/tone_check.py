@@ -24,6 +24,8 @@ from bot.content.tone_file import ToneFile, load_tone  # noqa: E402
 from bot.conversation.tone import FAULTS, check_draft, word_count  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus" / "tone" / "drafts.yaml"
+#: written blind, without sight of the patterns or the set above (see its header)
+BLIND = ROOT / "tests" / "corpus" / "tone" / "held_out.yaml"
 
 
 def _found(spec: ToneFile, draft: dict[str, Any]) -> set[str]:
@@ -75,6 +77,9 @@ def main() -> None:
     drafts: list[dict[str, Any]] = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))["drafts"]
     print(f"## Tone check: {len(drafts)} labelled drafts\n")
     _scores(spec, drafts)
+    blind: list[dict[str, Any]] = yaml.safe_load(BLIND.read_text(encoding="utf-8"))
+    print(f"\n## The blind set: {len(blind)} drafts written without sight of the patterns\n")
+    _scores(spec, blind)
     _timing(spec, drafts, max(1, args.repeat))
 
 

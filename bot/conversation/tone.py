@@ -207,16 +207,21 @@ def _near_miss(forms: list[str], text: str,
                sentences: list[_Sentence]) -> tuple[str, str, str] | None:
     """The closest capitalised run of words one or two typing slips from a form of the
     name (same first letter; not a sentence's first word for a short name, where
-    ordinary words sit too close), with the sentence it is in."""
+    ordinary words sit too close), with the sentence it is in. The word after a
+    greeting ("hi catrina") counts in any case: on a phone, names go in lower case."""
     tokens = [(m.start(), re.sub(r"['’]s$", "", m.group())) for m in _WORD.finditer(text)]
     starts = {s.starts_at for s in sentences}
+    greeted = {tokens[i + 1][0] for i in range(len(tokens) - 1)
+               if tokens[i][1].lower() in _GREETINGS}
     best: tuple[int, str, str, int] | None = None
     for right in forms:
         size, allowed = len(right.split()), _slips_allowed(right)
         for index in range(len(tokens) - size + 1):
             at, first = tokens[index]
             candidate = " ".join(word for _, word in tokens[index:index + size])
-            if not first[:1].isupper() or first[:1].lower() != right[:1].lower():
+            if first[:1].lower() != right[:1].lower():
+                continue
+            if not first[:1].isupper() and at not in greeted:
                 continue
             if at in starts and len(right) < 6:
                 continue
@@ -229,6 +234,10 @@ def _near_miss(forms: list[str], text: str,
     _, written, right, at = best
     sentence = next((s.text for s in reversed(sentences) if s.starts_at <= at), written)
     return written, right, sentence
+
+
+#: words after which a name follows, whatever its case
+_GREETINGS = frozenset({"hi", "hello", "hey", "dear", "hiya"})
 
 
 def _slips_allowed(name: str) -> int:
