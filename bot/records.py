@@ -123,6 +123,8 @@ class PersonRecord(TypedDict):
     milestones: NotRequired[list[dict[str, Any]]]
     #: first contact's introduction (name, place, how check-ins work) was shown
     introduced: NotRequired[bool]
+    #: "where are you based?" was asked once (answered or skipped)
+    place_offered: NotRequired[bool]
     #: SHA-256 of the person's calendar feed token (``calendar feed``); never the token
     calendar_feed: NotRequired[str | None]
 

@@ -93,3 +93,27 @@ def test_a_long_ordinary_answer_at_which_company_is_still_an_answer(conv: Conver
     conv.pick("write down")
     conv.send("Initech")
     assert "What was the role at Initech?" in conv.text
+
+
+def test_a_first_contact_by_paste_is_asked_its_place_before_check_ins(
+        conv: Conversation) -> None:
+    """Discord gives no time zone: someone who never saw the introduction is asked
+    where they are once, right before check-ins are planned."""
+    conv.command("paste")
+    conv.send(Paste(EMAIL))
+    conv.pick("that's right")
+    conv.pick("sent it")
+    conv.pick("Not yet")
+    assert "Before I plan any check-ins: where are you based?" in conv.text
+    conv.send("Munich")
+    assert conv.person["settings"]["timezone"] == "Europe/Berlin"
+    assert "How often should I nudge you?" in conv.text
+
+
+def test_someone_who_skipped_the_place_at_first_contact_is_not_asked_again(
+        conv: Conversation) -> None:
+    log_rejection(conv)  # skips the introduction's place
+    conv.pick("Email")
+    conv.pick("sent it")
+    conv.pick("Not yet")
+    assert "where are you based" not in conv.text and "How often" in conv.text

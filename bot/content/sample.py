@@ -38,7 +38,7 @@ def sample_context(*, window: dict[str, Any], upset_moods: Sequence[str]) -> dic
     return build_context(
         cast(PersonRecord, person), cast(CaseRecord, case), now=NOW, upset_moods=list(upset_moods),
         upcoming=[item], cases=[case], upcoming_more=2, zone_known=False, reason_topic="experience",
-        role_suggestion="Senior Analyst",
+        role_suggestion="Senior Analyst", place_offered=False,
         missing=True,
         country="the United States",
         team=[{"name": "Dana Reyes", "role": "recruiter"}],

@@ -89,6 +89,12 @@ def add_contact(scope: ActionScope) -> None:
     others.append({"id": f"k{number}", "name": name, "role": role})
 
 
+def offer_place(scope: ActionScope) -> None:
+    """The person was asked where they are: skipping it keeps UTC, and the question is
+    not asked again (network.place asks those whose first contact skipped it)."""
+    scope.person["place_offered"] = True
+
+
 def finish_introduction(scope: ActionScope) -> None:
     """The end of first contact. ``back`` from step 1 stays in step 1 (the name and
     place are changed in settings), and, unless already answered: may outcomes be
@@ -215,6 +221,7 @@ ACTIONS: dict[str, Callable[[ActionScope], None]] = {
     "review_case": review_case,
     "add_contact": add_contact,
     "finish_introduction": finish_introduction,
+    "offer_place": offer_place,
     "render_draft": render_draft,
     "set_variant_short": _variant("_short"),
     "set_variant_formal": _variant("_formal"),

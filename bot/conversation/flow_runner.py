@@ -349,6 +349,7 @@ def flow_variables(person: PersonRecord, case: CaseRecord | None) -> dict[str, A
         "stage_kind": stage_kind(case["stage"] if case else None),
         "role_suggestion": suggest_title(case["role"]) if case else None,
         "zone_known": person["settings"].get("timezone_source") in ("user", "platform"),
+        "place_offered": bool(person.get("place_offered")),
         "feedback_reactions": [],
         "feedback_actions": [],
         "upcoming_more": 0,
