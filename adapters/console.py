@@ -114,8 +114,12 @@ def render_reply(reply: Reply, *, width: int = 78, file_line: str = "") -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def _pasted(text: str) -> Paste | str:
-    return Paste(text) if len(text) <= MAX_PASTE_CHARS else TOO_LARGE
+def _pasted(text: str, *, deliberate: bool = True) -> Paste | str:
+    """``deliberate``: the ``paste`` mode, an email on purpose; not so for lines pasted
+    at the prompt, which may be a long answer (the engine decides by the question)."""
+    if len(text) > MAX_PASTE_CHARS:
+        return TOO_LARGE
+    return Paste(text, deliberate=deliberate)
 
 
 def read_paste_file(path: Path) -> Paste | str:
@@ -201,7 +205,7 @@ class ConsoleAdapter:
         if value.isdigit() and 1 <= int(value) <= len(self._options):
             return Choice(self._options[int(value) - 1].value)
         if len(value.splitlines()) > 1:
-            return _pasted(value)
+            return _pasted(value, deliberate=False)
         return Text(line)
 
     def _paste_input(self, line: str, lines: Iterator[str]) -> Input | str | None:

@@ -79,6 +79,10 @@ class Paste:
 
     text: str
     filename: str | None = None
+    #: handed over as a document on purpose (a file, or the console's ``paste`` mode);
+    #: ``False`` for several lines that may just be a long answer (a terminal paste),
+    #: which the engine reads as an email only where one is expected
+    deliberate: bool = True
 
 
 #: the most text a paste or attached file may carry (a long HTML email is ~100 kB)

@@ -80,6 +80,8 @@ class CaseRecord(TypedDict):
     resume_at: FlowState | None
     outcomes: NotRequired[list[dict[str, Any]]]
     nudges_stopped: NotRequired[bool]
+    #: contacts whose check-ins the person stopped (``primary``, or a ContactRecord id)
+    stopped_contacts: NotRequired[list[str]]
     #: one specific thing the person remembers from the process, for the draft
     highlight: NotRequired[str]
     #: the other people at the company to keep warm, after the primary contact
@@ -125,6 +127,8 @@ class PersonRecord(TypedDict):
     introduced: NotRequired[bool]
     #: "where are you based?" was asked once (answered or skipped)
     place_offered: NotRequired[bool]
+    #: the consent question was shown once (no answer counts as no)
+    consent_offered: NotRequired[bool]
     #: SHA-256 of the person's calendar feed token (``calendar feed``); never the token
     calendar_feed: NotRequired[str | None]
 

@@ -72,8 +72,10 @@ def review_case(scope: ActionScope) -> None:
 
 
 def confirm_case(scope: ActionScope) -> None:
-    """The person checked the case: it is logged (an open case, no longer being logged)."""
+    """The person checked the case: it is logged (an open case, no longer being logged);
+    someone who skipped the introduction is asked about consent now."""
     scope.case["status"] = "open"
+    offer_consent_once(scope)
 
 
 def add_contact(scope: ActionScope) -> None:
@@ -103,8 +105,17 @@ def finish_introduction(scope: ActionScope) -> None:
     flow = scope.person.get("flow")
     if flow is not None:
         flow["history"] = []
-    if "consent" in scope.person:
+    offer_consent_once(scope)
+
+
+def offer_consent_once(scope: ActionScope) -> None:
+    """May outcomes be counted? Asked once per person, unless answered: at the end of
+    first contact, or, for someone whose first contact was a pasted email (which skips
+    the introduction), when their case is confirmed."""
+    person = scope.person
+    if "consent" in person or person.get("consent_offered"):
         return
+    person["consent_offered"] = True
     scope.after_replies.append(Reply(scope.content.text("consent_ask"), options=(
         Option(CONSENT_YES, scope.content.label("consent_yes"), "primary"),
         Option(CONSENT_NO, scope.content.label("consent_no")),

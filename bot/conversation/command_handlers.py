@@ -90,6 +90,7 @@ class CommandHandlers:
 
     def _new(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:
         self._menus.park_current(person)
+        person["return_to"] = None  # a side trip's way back ends with a new case
         replies.append(self._text("new_case"))
         self._menus.new_case(person, replies)
 
@@ -121,6 +122,9 @@ class CommandHandlers:
         if case is None:
             return
         step = "draft" if case.get("draft_shown_at") else "choose_channel"
+        flow = person.get("flow")
+        if flow is not None and (flow["flow"], flow["case"]) == ("followup", case["id"]):
+            person["return_to"] = None  # already in this case's step 2: no way back needed
         self._flows.start_flow(person, "followup", step, case["id"], replies)
 
     def _logged_case(self, person: PersonRecord, replies: list[Reply], *,
@@ -256,7 +260,7 @@ class CommandHandlers:
         case = active_case(person)
         if case is not None:
             person["cases"].remove(case)
-        person["flow"] = None
+        person["flow"] = person["return_to"] = None
         replies.append(self._text("restarted"))
         self._menus.new_case(person, replies)
 

@@ -193,8 +193,16 @@ class Coach:
             event = read
 
         if isinstance(event, Paste):
+            if self.safety.is_crisis(clean_text(event.text)) and not person.get("safety"):
+                person["pending"] = None  # whatever it is, the person comes first
+                self.safety.enter(person, replies)
+                return False
             if person.get("safety"):  # the hold comes first; the email waits
                 return self._route(user, person, Text(""), replies)
+            if not (event.deliberate or self._takes_paste(person)):
+                # several lines typed as an answer (a console paste at "what did they
+                # say?"): an answer, not an email handed over
+                return self._route(user, person, Text(event.text), replies)
             person["pending"] = None
             self.paste.take(person, event, replies)
             return False
@@ -238,25 +246,32 @@ class Coach:
 
     def _is_paste(self, person: PersonRecord, text: str) -> bool:
         """A typed message that is an email handed over: after ``paste``, anything but a
-        command; at "which company was it?", or too long for an answer, one that reads
-        like a rejection email (:func:`~bot.conversation.pasting.is_pasted_email`)."""
-        if len(text) > MAX_PASTE_CHARS:
+        command; at "which company was it?", one that reads like a rejection email
+        (:func:`~bot.conversation.pasting.is_pasted_email`)."""
+        if len(text) > MAX_PASTE_CHARS or not self._takes_paste(person):
             return False
         pending = person.get("pending") or {}
         if pending.get("kind") == "paste":
             return parse_command(text) is None
+        return is_pasted_email(text)
+
+    @staticmethod
+    def _takes_paste(person: PersonRecord) -> bool:
+        """Where a pasted email is expected: after ``paste``, or at "which company was
+        it?". Anywhere else, text is an answer to the question being asked."""
+        if (person.get("pending") or {}).get("kind") == "paste":
+            return True
         flow = person.get("flow")
-        at_company = flow is not None and bool(flow.get("asked")) and (
+        return flow is not None and bool(flow.get("asked")) and (
             flow["flow"], flow["step"]) == ("compose", "ask_company")
-        too_long = len(text) > self.content.coach.limits["max_message_length"]
-        return (at_company or too_long) and is_pasted_email(text)
 
     def despite_storage(self, event: Input, replies: list[Reply]) -> list[Reply]:
         """What to say when storage ends a turn. The helpline reaches whoever needs it
         whatever storage does: the turn's safety replies are kept even if the hold could
         not be saved, and crisis words from someone unreadable get the default resources."""
         kept = [reply for reply in replies if "safety" in reply.tags]
-        if not kept and isinstance(event, Text) and self.safety.is_crisis(clean_text(event.text)):
+        if not kept and isinstance(event, Text | Paste) and self.safety.is_crisis(
+                clean_text(event.text)):
             kept = [self.safety.default_reply()]
         return kept or [Reply(self.content.text("storage_error"))]
 

@@ -115,6 +115,7 @@ class FlowRunner:
         state = _state(person)
         if not state["history"]:
             return False
+        state["return_after"] = None  # going back ends a correction
         flow, step = state["history"].pop()
         self.enter(person, flow, step, replies)
         return True

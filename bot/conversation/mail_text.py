@@ -14,7 +14,7 @@ import email
 import email.policy
 import re
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import parseaddr
 from html.parser import HTMLParser
 from typing import ClassVar
@@ -113,11 +113,22 @@ def _body_text(message: EmailMessage) -> str:
     """The plain-text part, else the HTML part turned into text."""
     plain = message.get_body(preferencelist=("plain",))
     if plain is not None:
-        return str(plain.get_content())
+        return _content_of(plain)
     html = message.get_body(preferencelist=("html",))
     if html is not None:
-        return html_to_text(str(html.get_content()))
+        return html_to_text(_content_of(html))
     return ""
+
+
+def _content_of(part: MIMEPart) -> str:
+    """A part's text. A charset Python does not know (``unknown-8bit``, which some mail
+    programs write, or a typo) is read as UTF-8 with the odd byte replaced, rather than
+    failing the whole email."""
+    try:
+        return str(part.get_content())
+    except (LookupError, UnicodeError):
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
 
 
 class _TextOfHtml(HTMLParser):

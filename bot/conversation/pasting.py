@@ -77,6 +77,7 @@ class PasteIntake:
         if case is not None and flow is not None and case.get("status") == "logging":
             return case
         self._menus.park_current(person)
+        person["return_to"] = None
         person["introduced"] = True  # the email says enough to skip the first questions
         self._menus.new_case(person, [])
         started = active_case(person)

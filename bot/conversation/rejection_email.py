@@ -13,6 +13,7 @@ Pure: no I/O and no clock (``today`` is given, for dates written without a year)
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -316,7 +317,7 @@ def _date(mail: Mail, body: str, today: date) -> str | None:
             found = parse_date(_TIME_TAIL.sub("", mail.date_header), today=today)
             if found:
                 return found.isoformat()
-    for line in _LETTER_DATE.finditer(body):
+    for line in itertools.islice(_LETTER_DATE.finditer(body), MAX_DATE_LINES):
         found = parse_date(line.group("d"), today=today)
         if found:
             return found.isoformat()
@@ -387,7 +388,7 @@ _GENERIC = re.compile(
 def _reason(letter: str) -> str | None:
     """The first sentence of the letter that gives a reason of its own, verbatim; the
     form letter's "candidates who more closely match" is not one."""
-    flat = re.sub(r"\s*\n\s*", " ", letter)
+    flat = " ".join(letter.split())  # linear, unlike a regex over long runs of spaces
     for sentence in re.split(r"(?<=[.!?])\s+", flat):
         if _REASON.search(sentence) and not _GENERIC.search(sentence):
             return sentence.strip()
@@ -397,12 +398,20 @@ def _reason(letter: str) -> str | None:
 # -- the whole ------------------------------------------------------------------------
 
 
+#: how much of a paste or file is read: a rejection email's text is a few kB; an HTML
+#: mail with its markup a few tens; the rest is footers, quoted threads or junk
+MAX_READ_CHARS = 60_000
+#: dated lines tried as the letter's date (each costs a dateparser call)
+MAX_DATE_LINES = 20
+
+
 def read_rejection(text: str, *, today: date, filename: str | None = None) -> Extracted:
     """Every field a rejection email supports, ``None`` for the others.
 
     ``text`` is a paste (with or without a few header lines) or a whole raw message
     (``filename`` ending ``.eml`` makes sure it is read as one).
     """
+    text = text[:MAX_READ_CHARS]
     if filename is not None and filename.lower().endswith(".eml"):
         mail = read_raw(text)
     else:

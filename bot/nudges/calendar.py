@@ -20,7 +20,7 @@ from icalendar import Alarm, Calendar, Event
 
 from bot.content.loader import Content
 from bot.conversation.context import build_context
-from bot.conversation.people import case_by_id, contact_of_nudge
+from bot.conversation.people import PRIMARY_CONTACT, case_by_id, contact_of_nudge
 from bot.interfaces import Clock
 from bot.messages import ExportFile
 from bot.records import NudgeRecord, PersonRecord
@@ -37,12 +37,27 @@ UID_DOMAIN = "check-ins.notnow"
 DRAFT_HEADING = "A message you could send:"
 
 
-def upcoming_check_ins(nudges: list[NudgeRecord], *, now: datetime) -> list[NudgeRecord]:
+def upcoming_check_ins(nudges: list[NudgeRecord], *, now: datetime,
+                       person: PersonRecord | None = None) -> list[NudgeRecord]:
     """The planned check-ins still ahead, soonest first (done, skipped or sent ones
-    are history, not plans)."""
+    are history, not plans), as the dispatcher will send them: none while coaching is
+    held for the person's safety, none before a pause ends, none about a contact whose
+    check-ins they stopped. A subscribed calendar must not alarm where a DM would not."""
+    if person is not None and person.get("safety"):
+        return []
+    paused = (person.get("paused_until") if person is not None else None) or ""
     ahead = [n for n in nudges
-             if n["state"] == "planned" and datetime.fromisoformat(n["due_at"]) > now]
+             if n["state"] == "planned" and datetime.fromisoformat(n["due_at"]) > now
+             and n["due_at"] >= paused and not (person and _stopped(person, n))]
     return sorted(ahead, key=lambda n: n["due_at"])
+
+
+def _stopped(person: PersonRecord, nudge: NudgeRecord) -> bool:
+    case = case_by_id(person, nudge["case"])
+    if case is None:
+        return True
+    contact = nudge.get("contact") or PRIMARY_CONTACT
+    return bool(case.get("nudges_stopped")) or contact in case.get("stopped_contacts", [])
 
 
 def calendar_file(person: PersonRecord, nudges: list[NudgeRecord], *, content: Content,
@@ -53,7 +68,7 @@ def calendar_file(person: PersonRecord, nudges: list[NudgeRecord], *, content: C
     calendar = Calendar.new(prodid=PRODID, name=CALENDAR_NAME, method="PUBLISH",
                             calscale="GREGORIAN")
     calendar.pop("UID", None)  # a random id per export would make every copy differ
-    for nudge in upcoming_check_ins(nudges, now=now):
+    for nudge in upcoming_check_ins(nudges, now=now, person=person):
         if nudge["kind"] not in content.nudges.kinds:
             continue  # a kind the content no longer has: nothing to say about it
         calendar.add_component(_event(person, nudge, zone=zone, content=content, stamp=now))

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from bot.content.loader import Content
 from bot.conversation.locks import PersonLocks
 from bot.conversation.overview import is_held
-from bot.conversation.people import PersonRepo, case_by_id
+from bot.conversation.people import PRIMARY_CONTACT, PersonRepo, case_by_id
 from bot.interfaces import Clock, DeliveryError, NudgeSender
 from bot.messages import Reply, UserRef
 from bot.nudges.book import NudgeBook
@@ -187,7 +187,10 @@ class NudgeDispatcher:
             person = self._people.load(user)
             case = case_by_id(person, nudge["case"]) if person else None
             orphan = person is not None and nudge_id not in person.get("nudge_ids", [])
-            if person is None or case is None or case.get("nudges_stopped") or orphan:
+            stopped = case is not None and (
+                case.get("nudges_stopped")
+                or (nudge.get("contact") or PRIMARY_CONTACT) in case.get("stopped_contacts", []))
+            if person is None or case is None or stopped or orphan:
                 nudge["state"] = "cancelled"
                 self._book.save(nudge)
                 report.cancelled += 1

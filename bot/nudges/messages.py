@@ -12,7 +12,12 @@ from typing import Any
 from bot.content.loader import Content
 from bot.conversation.choices import nudge_of, nudge_value
 from bot.conversation.context import build_context, format_day
-from bot.conversation.people import case_by_id, contact_of_nudge, person_key
+from bot.conversation.people import (
+    PRIMARY_CONTACT,
+    case_by_id,
+    contact_of_nudge,
+    person_key,
+)
 from bot.interfaces import Clock
 from bot.messages import Option, Reply
 from bot.nudges.plan import (
@@ -130,10 +135,11 @@ class NudgeActions:
             self._planner.save(person, nudge)
         if action == "stop_contact":
             # only this person's check-ins: the others at the company stay planned
-            contact = nudge.get("contact")
-            if not contact:
-                case["nudges_stopped"] = True  # no repeating check-in for the case either
-            self._planner.cancel(person, case=case, contact=contact or "")
+            contact = nudge.get("contact") or ""
+            stopped = case.setdefault("stopped_contacts", [])
+            if (contact or PRIMARY_CONTACT) not in stopped:
+                stopped.append(contact or PRIMARY_CONTACT)
+            self._planner.cancel(person, case=case, contact=contact)
             return self.answer("stopped_contact", context)
         self._planner.cancel(person)
         return self.answer("stopped_all", context)

@@ -79,6 +79,24 @@ def key_of(person: PersonRecord, nudge: NudgeRecord) -> str:
                      nudge.get("contact"))
 
 
+def _same_slot(person: PersonRecord, nudge: NudgeRecord, key: str,
+               contact: str | None) -> bool:
+    """Whether ``nudge`` is the primary contact's check-in that ``key`` names, planned
+    when the contact had another name: the primary contact is keyed by name (as it was
+    before contacts had ids), so a corrected name must still find its check-ins rather
+    than plan a second set beside them."""
+    if (contact and contact != PRIMARY_CONTACT) or nudge.get("contact"):
+        return False
+    return _slot(key_of(person, nudge)) == _slot(key)
+
+
+def _slot(key: str) -> tuple[str, ...]:
+    """A key's case, kind and occurrence, without the contact between them (a name may
+    hold any character, so the parts are taken from both ends)."""
+    case_id = key.split("|", 1)[0]
+    return (case_id, *key.rsplit("|", 2)[-2:])
+
+
 def local_today(person: PersonRecord, clock: Clock) -> date:
     return clock.now().astimezone(ZoneInfo(person["settings"]["timezone"])).date()
 
@@ -138,7 +156,8 @@ class NudgePlanner:
         there, or a new one. ``None`` when a ``one_off`` with this key was handled."""
         key = nudge_key(case, kind, occurrence, contact)
         due_at = window_start_utc(person, on).isoformat()
-        same_key = [n for n in self.of_person(person) if key_of(person, n) == key]
+        same_key = [n for n in self.of_person(person)
+                    if key_of(person, n) == key or _same_slot(person, n, key, contact)]
         pending = next((n for n in same_key if n["state"] in ACTIVE_STATES), None)
         if pending is not None:
             if pending["state"] == "planned" and pending["due_at"] != due_at:
@@ -227,7 +246,9 @@ class NudgePlanner:
         the cadence's repeating check-in, unless the person stopped this contact."""
         cadence = case.get("cadence") or person["settings"]["cadence"]
         spec = self._content.nudges.cadences.get(cadence)
-        if spec is None or spec.repeat is None or case.get("nudges_stopped"):
+        stopped = case.get("nudges_stopped") or PRIMARY_CONTACT in case.get(
+            "stopped_contacts", [])
+        if spec is None or spec.repeat is None or stopped:  # the repeat is the primary's
             return None
         if any(n["case"] == case["id"] and n["state"] == "planned"
                and n["kind"] not in MILESTONES for n in self.of_person(person)):
