@@ -117,3 +117,22 @@ def test_someone_who_skipped_the_place_at_first_contact_is_not_asked_again(
     conv.pick("sent it")
     conv.pick("Not yet")
     assert "where are you based" not in conv.text and "How often" in conv.text
+
+
+def test_a_sender_without_a_title_is_asked_their_role(conv: Conversation) -> None:
+    conv.command("start")
+    skip_introduction(conv)
+    conv.pick("Okay")
+    conv.pick("write down")
+    conv.send("Initech")
+    conv.send("Analyst")
+    conv.pick("Final round")
+    conv.send("yesterday")
+    conv.send("Bob Porter")
+    conv.pick("Hiring manager")  # typed for Bob; the email is from someone else
+    conv.command("paste")  # at "anyone else?", the case still being logged
+    conv.send(Paste("Hi Sam,\n\nThank you for interviewing for the Analyst role at Initech. "
+                    "Unfortunately we have decided to move forward with another "
+                    "candidate.\n\nBest,\nJoanna Smith"))
+    case = conv.person["cases"][-1]
+    assert case["contact"] == "Joanna Smith" and case["contact_role"] != "hiring manager"

@@ -159,3 +159,13 @@ def test_the_calendar_stays_quiet_during_a_safety_hold_and_a_pause(
     assert paused < events()
     conv.send("I want to end my life")
     assert events() == 0
+
+
+def test_the_light_plan_checks_back_with_every_contact_as_step_3_says(
+        conv: Conversation) -> None:
+    _two_contacts_planned(conv)
+    assert "check-back in about five weeks" in conv.coach.content.render(
+        "network.plan", {"team": [{"name": "Dana", "role": ""}], "case": {"company": "Acme"},
+                         "contact_name": "Dana"})
+    backs = [n.get("contact") for n in planned(conv) if n["kind"] == "check_back"]
+    assert sorted(backs, key=str) == sorted([None, "k1"], key=str)

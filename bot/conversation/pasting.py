@@ -97,8 +97,10 @@ def fill(case: CaseRecord, found: Extracted) -> None:
             case[field] = value  # type: ignore[literal-required]  # names from the list
     if found.stage:
         case["stage"] = found.stage
-    if found.sender_name and found.sender_title:
-        case["contact_role"] = _contact_role(found.sender_title)
+    if found.sender_name:
+        # their title when the email gives one; else asked (never a role typed for
+        # someone else earlier)
+        case["contact_role"] = _contact_role(found.sender_title) if found.sender_title else ""
 
 
 def _contact_role(title: str) -> str:
