@@ -9,17 +9,22 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 if TYPE_CHECKING:
     from bot.messages import Reply, UserRef
 
 __all__ = [
+    "UNCONDITIONAL",
     "Clock",
     "CorruptRecordError",
+    "Delete",
     "DeliveryError",
     "NudgeSender",
+    "Op",
+    "Put",
     "Record",
     "Store",
     "StoreError",
@@ -42,6 +47,48 @@ class CorruptRecordError(StoreError):
         self.namespace = namespace
         self.key = key
         self.kept_at = kept_at
+
+
+class _Unconditional:
+    """The type of :data:`UNCONDITIONAL` (a sentinel, since ``None`` means "absent")."""
+
+    _instance: _Unconditional | None = None
+
+    def __new__(cls) -> _Unconditional:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNCONDITIONAL"
+
+
+#: ``Put(..., expected=UNCONDITIONAL)``: write whatever is stored now
+UNCONDITIONAL: Final = _Unconditional()
+
+
+@dataclass(frozen=True, slots=True)
+class Put:
+    """Create or replace a record, in a :meth:`Store.commit`. ``expected``: the record
+    as the writer read it (``None``: it must not exist); the whole commit is refused if
+    the stored one differs. :data:`UNCONDITIONAL` (the default) writes regardless."""
+
+    namespace: str
+    key: str
+    record: JsonObject
+    expected: JsonObject | _Unconditional | None = UNCONDITIONAL
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    """Remove a record (and its unreadable copies, as :meth:`Store.delete`), in a
+    :meth:`Store.commit`. Removing one that does not exist is not an error."""
+
+    namespace: str
+    key: str
+
+
+Op = Put | Delete
 
 
 class Store(ABC):
@@ -95,6 +142,56 @@ class Store(ABC):
             return False
         self.write(namespace, key, record)
         return True
+
+    def commit(self, ops: Sequence[Op]) -> bool:
+        """Apply ``ops`` in order, all or none, durably: the one write a turn makes
+        (the person, the check-ins it plans or cancels, the event it acted on) and the
+        one a dispatcher makes per claim or mark. Returns ``False``, having written
+        nothing, when a :class:`Put`'s ``expected`` does not hold.
+
+        A crash during the call leaves either every op applied or none; once it
+        returns ``True``, no crash loses any of them.
+
+        The default checks and then writes one op at a time: correct only for a backend
+        whose writer is alone and never crashes (a test double). Every real backend
+        overrides it.
+
+        :raises StoreError: the commit could not be made durable (nothing was applied,
+            or, if the backend cannot tell, the caller must treat it as unknown).
+        """
+        for op in ops:
+            if isinstance(op, Put) and not isinstance(op.expected, _Unconditional) and (
+                    self.read(op.namespace, op.key) != op.expected):
+                return False
+        for op in ops:
+            if isinstance(op, Put):
+                self.write(op.namespace, op.key, op.record)
+            else:
+                self.delete(op.namespace, op.key)
+        return True
+
+    def keys_through(self, namespace: str, last: str, *, after: str = "") -> Iterator[str]:
+        """Keys ``k`` with ``after < k <= last``, in ascending order, read lazily: the
+        nudge dispatcher's due index is keyed by time, so a pass reads only what is due
+        and can start on the first entries before the last are read. A backend lays
+        such a namespace out so this does not list the whole namespace; the default
+        (for test doubles) does."""
+        return iter(sorted(k for k in self.keys(namespace) if after < k <= last))
+
+    def lease(self, namespace: str, *, after: str, through: str, limit: int, holder: str,
+              now: str, until: str) -> list[str]:
+        """Up to ``limit`` keys in ``(after, through]``, ascending, that no other
+        ``holder`` has leased (or whose lease ended by ``now``), now leased to
+        ``holder`` until ``until``. Several dispatchers sharing a database take disjoint
+        batches of the due index this way (PostgreSQL: ``FOR UPDATE SKIP LOCKED``)
+        instead of racing for every check-in. A store only one process writes has
+        nobody to share with: the default leases nothing and returns the keys."""
+        keys: list[str] = []
+        for key in self.keys_through(namespace, through, after=after):
+            keys.append(key)
+            if len(keys) >= limit:
+                break
+        return keys
 
     def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Record]:
         """The records that exist among ``keys``; a backend may fetch them in one go."""

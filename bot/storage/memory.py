@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from bot.interfaces import JsonObject, Record, Store
+from bot.interfaces import UNCONDITIONAL, JsonObject, Op, Put, Record, Store
 
 __all__ = ["MemoryStore"]
 
@@ -32,6 +32,19 @@ class MemoryStore(Store):
                 expected: JsonObject | None) -> bool:
         with self._lock:
             return super().replace(namespace, key, record, expected=expected)
+
+    def commit(self, ops: Sequence[Op]) -> bool:
+        with self._lock:
+            for op in ops:
+                if isinstance(op, Put) and op.expected is not UNCONDITIONAL and (
+                        self._data.get(op.namespace, {}).get(op.key) != op.expected):
+                    return False
+            for op in ops:
+                if isinstance(op, Put):
+                    self.write(op.namespace, op.key, op.record)
+                else:
+                    self.delete(op.namespace, op.key)
+            return True
 
     def delete(self, namespace: str, key: str) -> None:
         with self._lock:
