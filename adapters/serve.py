@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 
 from adapters.common.adapter import Adapter
 from adapters.common.dispatch import nudge_dispatcher
+from adapters.common.turns import size_worker_pool
 from bot.conversation.engine import Coach
 from bot.interfaces import NudgeSender
 from bot.nudges.dispatcher import DispatchReport
@@ -55,6 +56,7 @@ async def run_adapters(adapters: list[Adapter], coach: Coach, *, stop: asyncio.E
     """Start each adapter, dispatch nudges through their senders until ``stop`` is set or
     an adapter stops by itself (whose error is raised), then stop them all, also when a
     start fails halfway."""
+    size_worker_pool(coach.store.workers)
     started: list[Adapter] = []
     scheduler: NudgeScheduler | None = None
     try:

@@ -99,6 +99,10 @@ class Store(ABC):
     leaves the previous version.
     """
 
+    #: how many threads can usefully wait on this store at once (turns waiting for
+    #: their commit); adapters size their worker pool by it
+    workers: int = 8
+
     @abstractmethod
     def read(self, namespace: str, key: str) -> Record | None:
         """The record, or ``None`` if there is none.
@@ -150,7 +154,9 @@ class Store(ABC):
         nothing, when a :class:`Put`'s ``expected`` does not hold.
 
         A crash during the call leaves either every op applied or none; once it
-        returns ``True``, no crash loses any of them.
+        returns ``True``, no crash loses any of them. A key appears at most once in a
+        commit with an ``expected`` (where its check would see the commit's own earlier
+        ops is left to the backend).
 
         The default checks and then writes one op at a time: correct only for a backend
         whose writer is alone and never crashes (a test double). Every real backend

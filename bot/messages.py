@@ -18,6 +18,7 @@ __all__ = [
     "Input",
     "Option",
     "Paste",
+    "Profile",
     "Reply",
     "Text",
     "UserRef",
@@ -41,6 +42,15 @@ class UserRef:
     def from_key(cls, key: str) -> UserRef:
         platform, workspace, user = key.split(":", 2)
         return cls(platform=platform, workspace=workspace, user=user)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What a platform says about a person (``None`` where it does not say), handed to
+    a turn so it is saved in that turn's one write."""
+
+    timezone: str | None = None
+    display_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

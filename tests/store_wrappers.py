@@ -3,13 +3,15 @@
 :class:`DelegatingStore` passes every call to ``inner``; a wrapper overrides only the
 calls it intercepts. ``add`` is left to :class:`~bot.interfaces.Store`'s default, which
 goes through ``replace``, so a wrapper that intercepts ``replace`` sees every creation too.
+A :meth:`~bot.interfaces.Store.commit` (a turn's one write) goes to ``inner`` whole,
+after :meth:`DelegatingStore.before_commit`, where a wrapper injects its fault.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from bot.interfaces import Record, Store
+from bot.interfaces import Op, Record, Store
 
 __all__ = ["DelegatingStore"]
 
@@ -30,6 +32,21 @@ class DelegatingStore(Store):
 
     def delete(self, namespace: str, key: str) -> None:
         self.inner.delete(namespace, key)
+
+    def commit(self, ops: Sequence[Op]) -> bool:
+        self.before_commit(ops)
+        return self.inner.commit(ops)
+
+    def before_commit(self, ops: Sequence[Op]) -> None:
+        """Where a wrapper fails, pauses or races a commit; nothing by default."""
+
+    def keys_through(self, namespace: str, last: str, *, after: str = "") -> Iterator[str]:
+        return self.inner.keys_through(namespace, last, after=after)
+
+    def lease(self, namespace: str, *, after: str, through: str, limit: int, holder: str,
+              now: str, until: str) -> list[str]:
+        return self.inner.lease(namespace, after=after, through=through, limit=limit,
+                                holder=holder, now=now, until=until)
 
     def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Record]:
         return self.inner.read_many(namespace, keys)

@@ -71,11 +71,12 @@ class EngineBug:
         self._trigger = trigger
         self.threads: list[int] = []
 
-    def handle(self, user: UserRef, event: Input) -> list[Reply]:
+    def handle(self, user: UserRef, event: Input, *, once: str | None = None,
+               profile: Profile | None = None) -> list[Reply]:
         self.threads.append(threading.get_ident())
         if isinstance(event, Text) and event.text == self._trigger:
             raise ValueError(f"could not read {event.text!r}")
-        return self._handle(user, event)
+        return self._handle(user, event, once=once, profile=profile)
 
     def overview(self, user: UserRef) -> list[Reply]:
         return self._coach.overview(user)

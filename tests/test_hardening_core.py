@@ -28,7 +28,7 @@ from bot.conversation.actions import ACTIONS
 from bot.conversation.context import build_context
 from bot.conversation.engine import Coach
 from bot.conversation.people import PEOPLE
-from bot.interfaces import Record, Store
+from bot.interfaces import Op, Record, Store
 from bot.messages import Reply, UserRef
 from bot.nudges.book import NUDGES, NudgeBook
 from bot.nudges.dispatcher import NudgeDispatcher
@@ -63,6 +63,11 @@ class SharedStore(DelegatingStore):
         if self.before_write is not None:
             self.before_write(namespace, key)
         self.inner.write(namespace, key, record)
+
+    def before_commit(self, ops: Sequence[Op]) -> None:
+        for op in ops:
+            if self.before_write is not None:
+                self.before_write(op.namespace, op.key)
 
 
 def once_after_reading(shared: SharedStore, namespace: str, key: str,
@@ -390,22 +395,31 @@ def record_durability_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, 
     return calls
 
 
-def test_a_write_is_temp_flush_fsync_rename_then_folder_fsync(
+def test_a_write_is_logged_and_synced_before_its_file_then_written_back(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commit log (issue 13): the write is durable once its log frame is
+    fdatasynced; the record file is replaced after that, and fsynced with its folder
+    when the log is written back (here, at close)."""
     store = TinyDBStore(tmp_path / "db")
     store.write(PEOPLE, "slack:T1:U1", {"v": 1})  # its folders exist from now on
     [path] = (tmp_path / "db" / PEOPLE).glob("*/*.json")
     calls = record_durability_calls(monkeypatch)
+    real_fdatasync = os.fdatasync
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (
+        calls.append(("fdatasync", os.readlink(f"/proc/self/fd/{fd}"),
+                      str(os.fstat(fd).st_size))), real_fdatasync(fd))[-1])
     store.write(PEOPLE, "slack:T1:U1", {"v": 2, "name": "Zoë"})
-    size = str(path.stat().st_size)
     [(_, tmp, _)] = [c for c in calls if c[0] == "replace"]
     assert Path(tmp).parent == tmp_path / "db" / ".tmp"
-    assert calls == [
-        ("fsync", tmp, size),  # written and flushed before the fsync: the whole record
-        ("replace", tmp, str(path)),
-        ("fsync", str(path.parent), "dir"),  # the rename itself reaches the disk
-    ]
+    [(_, segment, _)] = [c for c in calls if c[0] == "fdatasync"]
+    assert Path(segment).parent == tmp_path / "db" / ".log"
+    assert [c[0] for c in calls] == ["fdatasync", "replace"]  # durable, then applied
     store.close()
+    size = str(path.stat().st_size)
+    assert ("fsync", str(path), size) in calls and ("fsync", str(path.parent), "dir") in calls
+    assert calls.index(("fsync", str(path), size)) < calls.index(
+        ("fsync", str(path.parent), "dir"))
+    assert not (tmp_path / "db" / ".log").exists()  # written back, the log is gone
 
 
 def test_a_new_folder_is_made_durable_before_the_record_in_it(

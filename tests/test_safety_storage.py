@@ -18,7 +18,7 @@ from bot.content.loader import Content
 from bot.conversation.engine import Coach
 from bot.conversation.people import PEOPLE
 from bot.conversation.safety import STATS, referral_count
-from bot.interfaces import Record, Store, StoreError
+from bot.interfaces import Op, Record, Store, StoreError
 from bot.messages import Reply, Text, UserRef
 from bot.storage import TinyDBStore
 from tests.conversation import Conversation, skip_introduction
@@ -70,6 +70,10 @@ class WrappedStore(DelegatingStore):
     def keys(self, namespace: str) -> Iterator[str]:
         self._fail_if_broken(namespace)
         return self.inner.keys(namespace)
+
+    def before_commit(self, ops: Sequence[Op]) -> None:
+        for op in ops:
+            self._fail_if_broken(op.namespace)
 
     def read_many(self, namespace: str, keys: Sequence[str]) -> dict[str, Record]:
         if self.broken_reads:

@@ -9,7 +9,7 @@ it, and stop the process at every single write of a planning turn.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -18,10 +18,11 @@ from bot.clock import ManualClock
 from bot.content.loader import Content
 from bot.conversation.engine import Coach
 from bot.conversation.people import PEOPLE
-from bot.interfaces import Record, Store, StoreError
-from bot.messages import Choice, UserRef
+from bot.interfaces import UNCONDITIONAL, Op, Put, Record, Store, StoreError
+from bot.messages import Choice, Profile, Text, UserRef
 from bot.nudges.book import NUDGES
 from bot.nudges.dispatcher import NudgeDispatcher
+from bot.nudges.outbox import MARKERS, OUTBOX, stage
 from tests.conversation import Conversation, log_rejection
 from tests.nudge_checks import Inbox, check_store, copy_store, pending_keys, snapshot
 from tests.store_wrappers import DelegatingStore
@@ -71,6 +72,12 @@ class StoppingStore(DelegatingStore):
     def delete(self, namespace: str, key: str) -> None:
         self._write_point()
         self.inner.delete(namespace, key)
+
+    def before_commit(self, ops: Sequence[Op]) -> None:
+        self._write_point()
+        if any(isinstance(op, Put) and op.namespace == self.fail_replace_of
+               and op.expected is not UNCONDITIONAL for op in ops):
+            raise StoreError("disk full")
 
 
 def at_cadence_question(conv: Conversation) -> None:
@@ -201,6 +208,7 @@ def test_a_crash_at_any_write_of_a_planning_turn_leaves_all_or_nothing(
     counting.writes = 0
     turn(Conversation(Coach(store=counting, content=content, clock=clock), SOMEONE))
     total = counting.writes
+    assert total == 1  # the turn is one commit: a crash lands before it or after it
     assert kinds(store) == after_kinds
     for allowed in range(total):
         copy_store(before, store)
@@ -218,14 +226,36 @@ def test_a_crash_at_any_write_of_a_planning_turn_leaves_all_or_nothing(
         check_store(store)
 
 
-def test_a_person_who_never_comes_back_still_gets_the_check_ins_a_crash_held_up(
+def test_a_planning_turn_is_one_durable_write(
         store: Store, content: Content, clock: ManualClock) -> None:
+    """The person, nine check-ins and their index entries: one commit, whatever the
+    store (issue 13: a durable write is the whole cost of a turn)."""
     counting = StoppingStore(store)
     conv = Conversation(Coach(store=counting, content=content, clock=clock), SOMEONE)
     at_cadence_question(conv)
-    counting.allowed = counting.writes + 2  # the marker, then the person's save: committed
-    with pytest.raises(Crash):
-        conv.pick("Regular")
+    counting.writes = 0
+    conv.pick("Regular")
+    assert kinds(store) == REGULAR_PLAN
+    assert counting.writes == 1
+
+
+def test_an_outbox_an_older_version_left_still_goes_out(
+        store: Store, content: Content, clock: ManualClock) -> None:
+    """Versions before one-commit turns wrote a turn's check-ins after the person, with
+    a marker; a person saved by one of them, who never comes back, still gets the
+    check-in that a crash kept from being written."""
+    conv = Conversation(Coach(store=store, content=content, clock=clock), SOMEONE)
+    at_cadence_question(conv)
+    person = store.read(PEOPLE, SOMEONE.key)
+    assert person is not None
+    nudge = {"id": "legacy0connect", "user": SOMEONE.key, "case": person["cases"][0]["id"],
+             "kind": "connect", "due_at": "2026-11-30T08:00:00+00:00", "state": "planned",
+             "attempts": 0}
+    stage(person, nudge, prior=None)  # type: ignore[arg-type]
+    person[OUTBOX]["token"] = "t0"
+    person["nudge_ids"].append(nudge["id"])
+    store.write(PEOPLE, SOMEONE.key, person)
+    store.write(MARKERS, f"{SOMEONE.key}|t0", {"at": clock.now().isoformat()})
     assert "connect" not in kinds(store)  # committed, not yet written
     coach = Coach(store=store, content=content, clock=clock)
     inbox = Inbox(clock)
@@ -236,3 +266,37 @@ def test_a_person_who_never_comes_back_still_gets_the_check_ins_a_crash_held_up(
         clock.advance(hours=1)
     assert inbox.titles() == ["Connect with Dana Reyes"]
     check_store(store)
+
+
+def test_a_first_turn_with_its_profile_and_event_id_is_one_write_and_a_repeat_none(
+        store: Store, content: Content, clock: ManualClock) -> None:
+    """What the platform says about someone new and the event id a retry would repeat
+    are saved with their first turn, not beside it: one durable write, then nothing."""
+    counting = StoppingStore(store)
+    coach = Coach(store=counting, content=content, clock=clock)
+    profile = Profile(timezone="America/Chicago", display_name="Dana Whitfield")
+    replies = coach.handle(SOMEONE, Text("hi"), once="slack:Ev1", profile=profile)
+    assert replies and counting.writes == 1
+    person = store.read(PEOPLE, SOMEONE.key)
+    assert person is not None and person["display_name"] == "Dana Whitfield"
+    assert person["settings"]["timezone"] == "America/Chicago"
+    assert coach.handle(SOMEONE, Text("hi"), once="slack:Ev1", profile=profile) == []
+    assert counting.writes == 1 and store.read(PEOPLE, SOMEONE.key) == person
+
+
+def test_a_repeat_racing_the_first_delivery_loses_the_commit_and_says_nothing(
+        store: Store, content: Content, clock: ManualClock) -> None:
+    """Both deliveries found the event new; the one that commits second finds it
+    recorded when it runs again, and answers nothing."""
+    shared = StoppingStore(store)
+    coach = Coach(store=shared, content=content, clock=clock)
+    other = Coach(store=store, content=content, clock=clock)
+    raced: list[list[object]] = []
+
+    def the_other_delivery(namespace: str, key: str) -> None:
+        if namespace == PEOPLE and not raced:
+            raced.append(list(other.handle(SOMEONE, Text("hi"), once="slack:Ev2")))
+
+    shared.after_read = the_other_delivery
+    assert coach.handle(SOMEONE, Text("hi"), once="slack:Ev2") == []
+    assert raced and raced[0]  # the first delivery answered

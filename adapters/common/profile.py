@@ -19,24 +19,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from adapters.common.recent import DEFAULT_CAPACITY, RecentMap
 from bot.interfaces import StoreError
-from bot.messages import UserRef
+from bot.messages import Profile, UserRef
 
 __all__ = ["Profile", "ProfileSink", "ProfileSource", "ProfileSync"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """What a platform says about a person; ``None`` where it does not say."""
-
-    timezone: str | None = None
-    display_name: str | None = None
 
 
 ProfileSource = Callable[[], Awaitable[Profile | None]]
@@ -65,14 +56,26 @@ class ProfileSync:
         return len(self._seen)
 
     async def ensure(self, who: UserRef, source: ProfileSource, *, version: str = "") -> None:
-        """Sync ``who`` unless already done with this ``version`` of their profile."""
-        if self._seen.get(who.key) == version:
-            return
-        # Marked before asking: a platform that refuses is not asked on every message.
-        self._seen.put(who.key, version)
-        profile = await source()
+        """Sync ``who`` unless already done with this ``version`` of their profile,
+        saving it on its own (outside a turn)."""
+        profile = await self.fetch(who, source, version=version)
         if profile is not None:
             await self._save(who, profile)
+
+    async def fetch(self, who: UserRef, source: ProfileSource, *,
+                    version: str = "") -> Profile | None:
+        """What the platform says about ``who``, the first time per ``version`` of their
+        profile; ``None`` after that, or when it will not say. A turn takes it into its
+        one write (``Coach.handle(..., profile=)``); :meth:`retry_later` if that failed."""
+        if self._seen.get(who.key) == version:
+            return None
+        # Marked before asking: a platform that refuses is not asked on every message.
+        self._seen.put(who.key, version)
+        return await source()
+
+    def retry_later(self, who: UserRef) -> None:
+        """The profile fetched for ``who`` was not saved: ask again next turn."""
+        self._seen.discard(who.key)
 
     async def _save(self, who: UserRef, profile: Profile) -> None:
         try:
@@ -81,6 +84,6 @@ class ProfileSync:
             if profile.display_name:
                 await asyncio.to_thread(self._coach.set_display_name, who, profile.display_name)
         except StoreError as exc:
-            self._seen.discard(who.key)  # saved nothing for sure: try again next turn
+            self.retry_later(who)  # saved nothing for sure: try again next turn
             log.warning("could not save the %s profile: %s (team=%s user=%s)",
                         who.platform, type(exc).__name__, who.workspace, who.user)

@@ -17,17 +17,19 @@ Three things every adapter needs around an engine call:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import traceback
 import weakref
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol, TypeVar
 
 from adapters.common.profile import ProfileSink, ProfileSource, ProfileSync
-from bot.messages import Input, Reply, UserRef
+from bot.messages import Input, Profile, Reply, UserRef
 
-__all__ = ["CoachPort", "PersonLocks", "TurnRunner", "log_engine_failure"]
+__all__ = ["CoachPort", "PersonLocks", "TurnRunner", "log_engine_failure", "size_worker_pool"]
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +39,35 @@ T = TypeVar("T")
 class CoachPort(ProfileSink, Protocol):
     """What an adapter asks of the engine (``bot.conversation.engine.Coach`` provides it)."""
 
-    def handle(self, user: UserRef, event: Input) -> list[Reply]:
-        """The replies to one input; a store failure is answered politely, not raised."""
+    def handle(self, user: UserRef, event: Input, *, once: str | None = None,
+               profile: Profile | None = None) -> list[Reply]:
+        """The replies to one input; a store failure is answered politely, not raised.
+        ``once``: the event's ledger key (a repeat gets no reply); ``profile``: saved
+        with the turn, in its one write."""
         ...
 
     def overview(self, user: UserRef) -> list[Reply]:
         """A read-only summary of the person's cases (Slack's App Home)."""
         ...
+
+
+_SIZED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ThreadPoolExecutor] = (
+    weakref.WeakKeyDictionary())
+
+
+def size_worker_pool(workers: int) -> None:
+    """Give the running loop a worker pool ``workers`` wide (``Store.workers``), once.
+
+    Every engine call runs in the loop's default pool, which Python sizes by the CPU
+    count (6 threads on 2 cores). A turn spends most of its time waiting for its commit
+    to reach the disk or the database, so with a store that group-commits, 50 people at
+    once need 50 threads waiting together, not 6 taking turns."""
+    loop = asyncio.get_running_loop()
+    if loop in _SIZED:
+        return
+    pool = _SIZED[loop] = ThreadPoolExecutor(max_workers=workers,
+                                             thread_name_prefix="notnow-worker")
+    loop.set_default_executor(pool)
 
 
 class PersonLocks:
@@ -92,12 +116,18 @@ class TurnRunner:
 
     async def take_turn(self, who: UserRef, event: Input, *,
                         profile: ProfileSource | None = None,
-                        profile_version: str = "") -> list[Reply] | None:
-        """Sync the profile (best effort, see :meth:`ProfileSync.ensure`), then ask the
-        engine; ``None`` if the engine failed."""
-        if profile is not None:
-            await self.profiles.ensure(who, profile, version=profile_version)
-        return await self.call(who, self._coach.handle, who, event)
+                        profile_version: str = "", once: str | None = None,
+                        ) -> list[Reply] | None:
+        """Ask the engine, with what the platform says about the person the first time
+        (:meth:`ProfileSync.fetch`) saved in the same turn; ``None`` if the engine
+        failed. ``once``: the event's ledger key, so a repeat is not a second turn."""
+        found = (await self.profiles.fetch(who, profile, version=profile_version)
+                 if profile is not None else None)
+        replies = await self.call(who, functools.partial(
+            self._coach.handle, once=once, profile=found), who, event)
+        if found is not None and replies is None:
+            self.profiles.retry_later(who)
+        return replies
 
     async def call(self, who: UserRef, engine_call: Callable[..., T], *args: object) -> T | None:
         """Any engine call off the event loop; a failure is logged and gives ``None``."""

@@ -13,6 +13,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from adapters.common.turns import size_worker_pool
 from adapters.discord.client import NotnowClient
 from bot.conversation.engine import Coach
 from bot.settings import Settings
@@ -46,6 +47,7 @@ async def start_discord(settings: Settings, coach: Coach, *, sync: bool = False,
     if not settings.discord_token:
         raise ValueError("DISCORD_TOKEN is not set")
     apply_endpoints(settings)
+    size_worker_pool(coach.store.workers)
     client = client or NotnowClient(coach, sync=sync)
     async with client:
         await client.start(settings.discord_token)

@@ -83,23 +83,28 @@ class SlackListeners:
         app.action(re.compile(f"^{ACTION_PREFIX}"))(self.on_choice)
         app.action(re.compile(".*"))(self.on_unknown_action)
 
-    async def _first_delivery(self, key: str | None) -> bool:
-        """``False`` for a request already handled, so a repeat is not a second turn.
+    def _once(self, key: object) -> str | None:
+        """The ledger key of a request, so it is acted on once (``None``: nothing to
+        dedupe by).
 
         Slack retries a slow event delivery (``X-Slack-Retry-Num``) with the same
         ``event_id``; a slash command or click has no such id, but a replay of its signed
         body (accepted by the signature check for five minutes) carries the same
-        :func:`request_key`. Both go through the ledger in the store, so processes
-        sharing a store agree.
-
-        Checked inside the listener, after Bolt acked the request, so the ack never waits
-        for the ledger's disk write; the ledger's insert is atomic, so a repeat racing the
-        first delivery still loses.
+        :func:`request_key`. A turn records the key in its own commit (one durable write
+        for the turn and its dedupe), so processes sharing a store agree, and a repeat
+        racing the first delivery still loses. Checked after Bolt acked the request, so
+        the ack never waits for the disk.
         """
-        if not isinstance(key, str) or not key:
+        return self._ledger.key(PLATFORM, key) if isinstance(key, str) and key else None
+
+    async def _first_delivery(self, once: str | None) -> bool:
+        """For what is not a turn (the programme report): ``False`` for a request
+        already handled, recorded on its own."""
+        if once is None:
             return True
         try:
-            first = await asyncio.to_thread(self._ledger.first_time, PLATFORM, key)
+            first = await asyncio.to_thread(self._ledger.first_time, PLATFORM,
+                                            once.removeprefix(f"{PLATFORM}:"))
         except Exception:  # a broken ledger must not silence the bot
             log.exception("event ledger failed; handling the request anyway")
             return True
@@ -113,8 +118,8 @@ class SlackListeners:
         if who is None:
             log.warning("slash command without team_id/user_id ignored")
             return
-        if await self._first_delivery(request_key(body)):
-            await self._turn(client, who, command_input(str(body.get("text") or "")))
+        await self._turn(client, who, command_input(str(body.get("text") or "")),
+                         once=self._once(request_key(body)))
 
     async def on_message(
         self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
@@ -125,12 +130,11 @@ class SlackListeners:
         channel = event.get("channel")
         if (text is None and shared is None) or who is None or not isinstance(channel, str):
             return
-        if not await self._first_delivery(body.get("event_id")):
-            return
+        once = self._once(body.get("event_id"))
         if shared is not None:
-            await self._file_share(client, who, *shared, said_in=channel)
+            await self._file_share(client, who, *shared, said_in=channel, once=once)
         elif text is not None:
-            await self._turn(client, who, text, said_in=channel)
+            await self._turn(client, who, text, said_in=channel, once=once)
 
     async def on_choice(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
@@ -141,9 +145,11 @@ class SlackListeners:
         if who is None or picked is None:
             log.warning("block action %s without user or value ignored", action.get("action_id"))
             return
-        if not await self._first_delivery(request_key(body)):
-            return
         choice, label = picked
+        once = self._once(request_key(body))
+        if once is not None and await self._turns.call(who, self._ledger.seen, once):
+            log.info("slack request already handled; skipping the repeat")
+            return  # not even the button's "chosen" mark again (a read, no write)
         channel = action_channel(body)
         message = body.get("message")
         # Only a message in the clicker's own DM is marked answered: the payload names
@@ -162,7 +168,7 @@ class SlackListeners:
                 block_id if isinstance(block_id, str) else None,
                 label,
             )
-        await self._turn(client, who, choice)
+        await self._turn(client, who, choice, once=once)
 
     async def on_unknown_action(self, ack: AsyncAck, action: dict[str, Any]) -> None:
         await ack()
@@ -174,8 +180,7 @@ class SlackListeners:
         who = who_from_event(body, event)
         if event.get("tab") != "home" or who is None:
             return
-        if not await self._first_delivery(body.get("event_id")):
-            return
+        # No dedupe: the overview only reads, and publishing it twice is harmless.
         # No profile sync here: it would store a record (name, time zone) for someone who
         # only looked at the tab. Their first turn syncs it; the overview reads only.
         replies = await self._turns.call(who, self._coach.overview, who)
@@ -183,7 +188,8 @@ class SlackListeners:
             await self._delivery.publish_home(client, who, replies)
 
     async def _turn(
-        self, client: AsyncWebClient, who: UserRef, event: Input, *, said_in: str | None = None
+        self, client: AsyncWebClient, who: UserRef, event: Input, *,
+        said_in: str | None = None, once: str | None = None,
     ) -> None:
         """One turn: find the DM, learn the time zone, ask the engine, post the replies.
 
@@ -198,9 +204,11 @@ class SlackListeners:
                 return
             report = _report_asked(event)
             if report is not None:
+                if not await self._first_delivery(once):
+                    return
                 replies = await self._report(client, who, report)
             else:
-                replies = await self._turns.take_turn(who, event,
+                replies = await self._turns.take_turn(who, event, once=once,
                                                       profile=users_info(client, who))
             if replies:
                 await self._delivery.post(client, who, channel, replies)
@@ -223,7 +231,7 @@ class SlackListeners:
 
     async def _file_share(self, client: AsyncWebClient, who: UserRef,
                           files: list[dict[str, Any]], said: Text | None, *,
-                          said_in: str) -> None:
+                          said_in: str, once: str | None = None) -> None:
         """A file shared in the DM: an email or text file goes to the engine as a
         :class:`Paste`; anything else gets what is accepted, and the words typed with
         it (if any) are still a turn, so nothing the person said is dropped."""
@@ -233,12 +241,13 @@ class SlackListeners:
                 return
             read = await read_shared_file(client, files[0])
             if isinstance(read, Paste):
-                replies = await self._turns.take_turn(who, read, profile=users_info(client, who))
+                replies = await self._turns.take_turn(who, read, once=once,
+                                                      profile=users_info(client, who))
             else:
                 replies = [Reply(read)]
                 if said is not None:
                     replies += await self._turns.take_turn(
-                        who, said, profile=users_info(client, who)) or []
+                        who, said, once=once, profile=users_info(client, who)) or []
             if replies:
                 await self._delivery.post(client, who, channel, replies)
 

@@ -17,6 +17,7 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 
+from adapters.common.turns import size_worker_pool
 from adapters.slack.app import build_slack_app
 from adapters.slack.delivery import Delivery
 from adapters.slack.nudges import SlackNudgeSender
@@ -91,6 +92,7 @@ async def start_slack(
     :raises SlackConfigError: the settings lack a token or secret (message says which).
     :raises OSError: the port is taken.
     """
+    size_worker_pool(coach.store.workers)
     session = aiohttp.ClientSession()
     try:
         return await _start(settings, coach, session=session, port=port, host=host)

@@ -34,13 +34,24 @@ from bot.conversation.people import PersonRepo
 from bot.conversation.personal_data import PersonalData
 from bot.conversation.safety_hold import SafetyHold
 from bot.conversation.turn import TurnTransaction
-from bot.interfaces import Clock, CorruptRecordError, Store
-from bot.messages import MAX_PASTE_CHARS, Choice, Command, Input, Paste, Reply, Text, UserRef
+from bot.interfaces import Clock, CorruptRecordError, Store, StoreError
+from bot.messages import (
+    MAX_PASTE_CHARS,
+    Choice,
+    Command,
+    Input,
+    Paste,
+    Profile,
+    Reply,
+    Text,
+    UserRef,
+)
 from bot.nudges.book import NudgeBook
 from bot.nudges.calendar_feed import CalendarFeeds
 from bot.nudges.messages import NudgeActions
 from bot.nudges.plan import NudgePlanner
 from bot.records import PersonRecord
+from bot.storage.event_ledger import EventLedger
 
 __all__ = ["Coach", "clean_text"]
 
@@ -87,8 +98,9 @@ class Coach:
                                  menus=self.menus)
         self.commands.paste = self.paste
         self.safety = SafetyHold(store=store, content=content, clock=clock, flows=self.flows)
+        self.events = EventLedger(store=store, clock=clock)
         self._turns = TurnTransaction(people=self.people, content=content, locks=self.locks,
-                                      decider=self)
+                                      decider=self, ledger=self.events)
         self._flow_prefixes = tuple(f"{name}." for name in content.flows)
 
     def person_lock(self, user: UserRef) -> PersonLock:
@@ -97,9 +109,40 @@ class Coach:
 
     # -- what adapters call -----------------------------------------------------------
 
-    def handle(self, user: UserRef, event: Input) -> list[Reply]:
-        """One turn. Never raises for bad input; storage failures become a polite reply."""
-        return self._turns.run(user, event)
+    def handle(self, user: UserRef, event: Input, *, once: str | None = None,
+               profile: Profile | None = None) -> list[Reply]:
+        """One turn. Never raises for bad input; storage failures become a polite reply.
+
+        ``once``: the platform event's key in :attr:`events` (``events.key(source,
+        id)``): a repeat of an event already acted on gets no reply. ``profile``: what
+        the platform says about the person, saved with the turn. Either way the turn is
+        one durable write."""
+        adopt = self._adoption(profile) if profile is not None else None
+        try:
+            return self._turns.run(user, event, once=once, adopt=adopt)
+        finally:
+            if once is not None:
+                self._purge_events()
+
+    def _purge_events(self) -> None:
+        try:
+            self.events.purge_if_due()
+        except StoreError:
+            log.warning("could not purge old event ids; trying again later", exc_info=True)
+
+    def _adoption(self, profile: Profile) -> Callable[[PersonRecord], None]:
+        """What a turn applies to the person from their platform profile: the time zone
+        unless they chose one, the display name to sign drafts with."""
+        zone = parse_timezone(profile.timezone or "")
+        name = clean_text(profile.display_name or "").strip()[:80]
+
+        def adopt(person: PersonRecord) -> None:
+            if zone is not None:
+                _adopt_timezone(person, zone)
+            if name:
+                person["display_name"] = name
+
+        return adopt
 
     def overview(self, user: UserRef) -> list[Reply]:
         """The person's cases and check-ins, read only (Slack's App Home)."""
@@ -118,11 +161,7 @@ class Coach:
         if zone is None:
             return
 
-        def adopt(person: PersonRecord) -> None:
-            if person["settings"].get("timezone_source") != "user":
-                person["settings"].update({"timezone": zone, "timezone_source": "platform"})
-
-        self._adopt_profile(user, adopt)
+        self._adopt_profile(user, lambda person: _adopt_timezone(person, zone))
 
     def set_display_name(self, user: UserRef, name: str) -> None:
         """The name a platform shows for the person, to sign drafts with (a name chosen
@@ -289,6 +328,12 @@ class Coach:
         except Exception:
             replies = [Reply(message)]
         return replies
+
+
+def _adopt_timezone(person: PersonRecord, zone: str) -> None:
+    """A platform's time zone, unless the person chose one themselves."""
+    if person["settings"].get("timezone_source") != "user":
+        person["settings"].update({"timezone": zone, "timezone_source": "platform"})
 
 
 def _runs_on_hold(name: str) -> bool:

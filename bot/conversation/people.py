@@ -12,12 +12,12 @@ from __future__ import annotations
 import copy
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, cast
 
 from bot.content.loader import Content
-from bot.interfaces import Clock, Store, StoreError
+from bot.interfaces import UNCONDITIONAL, Clock, Delete, Op, Put, Store, StoreError
 from bot.messages import UserRef
 from bot.nudges.book import NudgeBook
 from bot.nudges.outbox import NudgeOutbox, without_outbox
@@ -86,31 +86,23 @@ class PersonRepo:
         }
 
     def save(self, user: UserRef, person: PersonRecord, *,
-             expected: PersonRecord | object | None = ANY) -> bool:
+             expected: PersonRecord | object | None = ANY, also: Sequence[Op] = ()) -> bool:
         """Write the person. With ``expected`` (the record as it was read, ``None`` for a
         new person), only if the stored record is still that; returns whether it wrote.
 
-        This is the commit point of a turn: the check-in changes staged on ``person`` are
-        written right after it succeeds, and dropped if it does not (see
-        :mod:`bot.nudges.outbox`).
+        This is a turn's one durable write: the person, the check-in changes staged on
+        them (:mod:`bot.nudges.outbox`) and ``also`` (the event the turn acted on) go in
+        one :meth:`~bot.interfaces.Store.commit`, all or none.
 
-        :raises StoreError: the write failed (if it landed after all, the outbox's marker
-            gets its changes written by the next load or dispatcher pass).
+        :raises StoreError: the write failed.
         """
         person["updated_at"] = self._clock.now().isoformat()
-        token = self._outbox.open(user.key, person)
-        if expected is ANY:
-            self._store.write(PEOPLE, user.key, person)
-            saved = True
-        else:
-            saved = self._store.replace(PEOPLE, user.key, person,
-                                        expected=expected)  # type: ignore[arg-type]
-        if token is not None:
-            if saved:
-                self._outbox.deliver(user.key, person)
-            else:
-                self._outbox.discard(user.key, token)
-        return saved
+        ops = NudgeOutbox.changes(person)
+        ops.append(Put(PEOPLE, user.key, person,
+                       expected=UNCONDITIONAL if expected is ANY else
+                       cast("PersonRecord | None", expected)))
+        ops.extend(also)
+        return self._store.commit(ops)
 
     def update(self, user: UserRef, change: Callable[[PersonRecord], None], *,
                attempts: int = 5) -> PersonRecord | None:
@@ -127,16 +119,14 @@ class PersonRepo:
                 return person
         raise StoreError(f"{user.key} kept changing under us; gave up after {attempts} tries")
 
-    def forget_outbox(self, user: UserRef) -> None:
-        """Stop any committed check-in change of the person's from being written again:
-        the first step of ``forget``, so a crash part-way never brings a nudge back."""
-        self._outbox.forget(user.key)
+    def forgetting(self, user: UserRef) -> list[Op]:
+        """The ops deleting the person's record (with any unreadable copy the store kept
+        aside) and every outbox marker of theirs (``forget``)."""
+        return [*self._outbox.forgetting(user.key), Delete(PEOPLE, user.key)]
 
-    def forget(self, user: UserRef) -> None:
-        """Delete the person's record and any unreadable copy of it the store kept aside
-        (their nudges are the nudge book's to delete)."""
-        self._outbox.forget(user.key)
-        self._store.delete(PEOPLE, user.key)
+    def commit(self, ops: Sequence[Op]) -> bool:
+        """Commit ops beside no person save (``forget``)."""
+        return self._store.commit(ops)
 
     def recover_outboxes(self, lock_for: Callable[[str], AbstractContextManager[Any]]) -> None:
         """Write what crashed turns committed but did not get to write, for people who

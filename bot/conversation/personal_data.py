@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.conversation.overview import export_file
 from bot.conversation.people import PersonRepo
-from bot.interfaces import Clock
+from bot.interfaces import Clock, StoreError
 from bot.messages import ExportFile, UserRef
 from bot.nudges.book import NudgeBook
 from bot.nudges.calendar_feed import CalendarFeeds
@@ -33,11 +33,18 @@ class PersonalData:
                            clock=self._clock, unreadable=unreadable)
 
     def forget(self, user: UserRef, person: PersonRecord) -> None:
-        """Delete what :meth:`export` would show; the store's ``delete`` takes the
-        unreadable copies with each record. The outbox goes first, so nothing a crash
-        interrupts here is written back later."""
-        self._people.forget_outbox(user)
-        self._feeds.forget(user.key)  # the feed address stops answering first
-        for nudge_id in self._book.ids_of(user.key, person.get("nudge_ids", [])):
-            self._book.delete(nudge_id, user_key=user.key)
-        self._people.forget(user)
+        """Delete what :meth:`export` would show, in one commit: the person, every
+        check-in that names them with its index entries, their calendar feed and any
+        outbox marker an older version left. The store's ``delete`` takes the unreadable
+        copies with each record. All or nothing, so a crash never leaves half a person.
+
+        :raises StoreError: the commit failed; nothing was deleted.
+        """
+        nudge_ids = self._book.ids_of(user.key, person.get("nudge_ids", []))
+        found = self._book.get_many(nudge_ids)
+        ops = self._feeds.forgetting(user.key)
+        for nudge_id in nudge_ids:
+            ops.extend(NudgeBook.deletion(found.get(nudge_id), nudge_id, user_key=user.key))
+        ops.extend(self._people.forgetting(user))
+        if not self._people.commit(ops):
+            raise StoreError("forget was refused")  # only deletes: cannot happen

@@ -1,18 +1,21 @@
 """A turn as a transaction: load the person, decide, commit; nothing else.
 
 What the turn *says* is decided elsewhere (:class:`Decider`); this module only makes
-the decision stick or leaves no trace. Everything a turn changes (the person, the
-check-ins it plans or cancels, which travel in the person's record as an outbox) is
-committed by one compare-and-set save of the person. If another process saved the
-person since the turn read them, the turn runs again on what is there now, so two
-processes never overwrite each other; if the save or the decision fails, nothing the
-turn decided was written.
+the decision stick or leaves no trace. Everything a turn changes (the person, what a
+platform said about them, the check-ins it plans or cancels, which travel in the
+person's record as an outbox, and the platform event it acted on) is one
+:meth:`~bot.interfaces.Store.commit`: one durable write, conditional on the person
+being as the turn read them and the event not being recorded yet. If another process
+saved the person since, the turn runs again on what is there now, so two processes
+never overwrite each other; if the event was recorded meanwhile, the repeat says
+nothing; if the save or the decision fails, nothing the turn decided was written.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from bot.content.loader import Content
@@ -22,6 +25,10 @@ from bot.interfaces import CorruptRecordError, StoreError
 from bot.messages import Input, Reply, UserRef
 from bot.ops.metrics import TURN_SECONDS, TURNS
 from bot.records import PersonRecord
+from bot.storage.event_ledger import EventLedger
+
+#: changes a turn makes to the person before deciding (what the platform said of them)
+Adoption = Callable[[PersonRecord], None]
 
 __all__ = ["Decider", "TurnTransaction"]
 
@@ -55,28 +62,37 @@ class TurnTransaction:
     """Runs turns; thread-safe: one person's turns in order, different people in parallel."""
 
     def __init__(self, *, people: PersonRepo, content: Content, locks: PersonLocks,
-                 decider: Decider) -> None:
+                 decider: Decider, ledger: EventLedger) -> None:
         self._people = people
         self._content = content
         self._locks = locks
         self._decider = decider
+        self._ledger = ledger
 
-    def run(self, user: UserRef, event: Input) -> list[Reply]:
-        """One turn. Never raises for bad input; storage failures become a polite reply."""
+    def run(self, user: UserRef, event: Input, *, once: str | None = None,
+            adopt: Adoption | None = None) -> list[Reply]:
+        """One turn. Never raises for bad input; storage failures become a polite reply.
+
+        ``once``: the platform event's ledger key; a repeat of a handled event gets no
+        reply. ``adopt``: applied to the person first, saved with the turn."""
         started = time.perf_counter()
         try:
             with self._locks.of(user.key):
-                return self._attempts(user, event)
+                return self._attempts(user, event, once, adopt)
         finally:
             TURNS.labels(user.platform).inc()
             TURN_SECONDS.labels(user.platform).observe(time.perf_counter() - started)
 
-    def _attempts(self, user: UserRef, event: Input) -> list[Reply]:
+    def _attempts(self, user: UserRef, event: Input, once: str | None,
+                  adopt: Adoption | None) -> list[Reply]:
         decider = self._decider
         replies: list[Reply] = []
         for _ in range(ATTEMPTS):
             replies = []
             try:
+                if once is not None and self._ledger.seen(once):
+                    log.info("platform event already handled; skipping the repeat")
+                    return []
                 loaded = self._people.load(user)
             except CorruptRecordError as exc:
                 log.error("person record unreadable for %s, kept at %s", user.key, exc.kept_at)
@@ -88,6 +104,8 @@ class TurnTransaction:
             person = (self._people.begin(loaded) if loaded is not None
                       else self._people.fresh(user))
             try:
+                if adopt is not None:
+                    adopt(person)
                 if decider.decide(user, person, event, replies):
                     decider.committed(replies)
                     return replies  # forgotten: nothing left to save
@@ -98,7 +116,8 @@ class TurnTransaction:
                 log.exception("turn failed for %s; nothing was saved", user.key)
                 return decider.apology(loaded)
             try:
-                if self._people.save(user, person, expected=loaded):
+                also = [self._ledger.entry(once)] if once is not None else []
+                if self._people.save(user, person, expected=loaded, also=also):
                     decider.committed(replies)
                     return replies
             except StoreError:

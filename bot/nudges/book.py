@@ -2,36 +2,43 @@
 
 Each nudge is a record of its own (namespace ``nudges``). Beside it, one empty record
 per active nudge in ``nudge_due`` whose *key* is ``<when, ISO UTC>|<nudge id>``: the
-dispatcher lists those keys and compares strings, without opening a single nudge that
-is not due. Planning a nudge writes three small records whatever the number of people
-stored, so a turn's cost does not grow with the community; an entry is replaced when
-a nudge is snoozed or retried, and removed when it ends. A third namespace,
-``nudge_owners`` (key ``<person key>|<nudge id>``), finds every nudge that names a
-person, including one their record does not list (left by a version before turns
-committed their nudges with the person, see :mod:`bot.nudges.outbox`), so ``export`` and
-``forget`` miss none. A turn's changes arrive through :meth:`NudgeBook.apply`, after the
-person's save; the dispatcher's own (claim, mark, retry) through ``claim`` and ``save``.
+dispatcher reads those keys in time order up to now (:meth:`Store.keys_through`, which
+every backend lays out by key, so a pass with nothing due reads nothing), without
+opening a single nudge that is not due. A third namespace, ``nudge_owners`` (key
+``<person key>|<nudge id>``), finds every nudge that names a person, including one their
+record does not list, so ``export`` and ``forget`` miss none.
 
-The order of the writes is what makes a crash at any point harmless: the due entry a
-nudge will need is written *before* the nudge record that points at it, and the entry it
-no longer needs is removed *after*. So a nudge record always has its due entry; a crash
-can only leave an entry too many, which points at a record whose due key differs (or at
-no record) and is skipped. Such a stale entry is removed once it has been seen stale,
-unchanged, for ``stale_grace``: a writer in another process may be between its two
-writes, and it will have finished long before.
+Every change to a nudge is one :meth:`Store.commit` with its index entries: the record
+(conditional on the version the writer read), the due entry it now needs and the
+removal of the one it no longer needs. :meth:`NudgeBook.changes` gives those ops, so a
+turn commits them with the person and a dispatcher with its claim, each in one durable
+write; nothing is ever half-written, and the book needs no lock of its own.
+
+Entries that point at a record whose due key differs, or at none, can still exist: left
+by versions before commits were atomic, or by a store restored from a backup. They are
+skipped, and removed once seen stale, unchanged, for ``stale_grace``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
-from bot.interfaces import CorruptRecordError, Store
+from bot.interfaces import (
+    UNCONDITIONAL,
+    CorruptRecordError,
+    Delete,
+    JsonObject,
+    Op,
+    Put,
+    Store,
+    StoreError,
+)
 from bot.records import NudgeRecord, PersonRecord
 
-__all__ = ["ACTIVE_STATES", "NudgeBook", "due_key"]
+__all__ = ["ACTIVE_STATES", "NudgeBook", "due_key", "due_through"]
 
 NUDGES = "nudges"
 DUE = "nudge_due"
@@ -54,14 +61,22 @@ def owner_key(user_key: str, nudge_id: str) -> str:
     return f"{user_key}|{nudge_id}"
 
 
+def due_through(now: datetime) -> str:
+    """The last due-index key that is due at ``now``: every ``<time>|<id>`` with a time
+    up to ``now`` sorts at or before it (``~`` sorts after every id character)."""
+    return f"{now.isoformat()}|~"
+
+
 class NudgeBook:
-    """Nudge records plus the due and owner indexes. Thread-safe within one process."""
+    """Nudge records plus the due and owner indexes. Thread-safe: every change is one
+    atomic commit, so nothing here needs a lock on the hot path (only the dispatcher's
+    memory of stale entries has one)."""
 
     def __init__(self, store: Store, *, stale_grace: timedelta = STALE_GRACE) -> None:
         self._store = store
-        self._lock = threading.RLock()
         self._stale_grace = stale_grace
         self._suspects: dict[str, tuple[NudgeRecord | None, datetime]] = {}
+        self._suspects_lock = threading.Lock()
 
     def get(self, nudge_id: str) -> NudgeRecord | None:
         return cast("NudgeRecord | None", self._store.read(NUDGES, nudge_id))
@@ -70,16 +85,21 @@ class NudgeBook:
         """The stored nudges among ``nudge_ids``, by id (unreadable ones moved aside)."""
         return self._read_nudges(nudge_ids) if nudge_ids else {}
 
+    @staticmethod
+    def deletion(nudge: NudgeRecord | None, nudge_id: str, *, user_key: str) -> list[Op]:
+        """The ops that remove a nudge (as read, ``None`` if unreadable or gone), its due
+        entry and its owner entry (``forget``)."""
+        ops: list[Op] = [Delete(NUDGES, nudge_id)]
+        entry = nudge.get("due_key") if nudge is not None else None
+        if entry:
+            ops.append(Delete(DUE, entry))
+        ops.append(Delete(OWNERS, owner_key(user_key, nudge_id)))
+        return ops
+
     def delete(self, nudge_id: str, *, user_key: str) -> None:
-        """Remove a nudge, its due entry and its owner entry (``forget``). The record
-        goes first: a crash after it leaves only entries that point at nothing."""
-        with self._lock:
-            nudge = self._read_nudges([nudge_id]).get(nudge_id)
-            self._store.delete(NUDGES, nudge_id)
-            entry = nudge.get("due_key") if nudge is not None else None
-            if entry:
-                self._store.delete(DUE, entry)
-            self._store.delete(OWNERS, owner_key(user_key, nudge_id))
+        """Remove a nudge with its index entries, in one commit."""
+        nudge = self._read_nudges([nudge_id]).get(nudge_id)
+        self._commit(self.deletion(nudge, nudge_id, user_key=user_key))
 
     def of_person(self, person: PersonRecord) -> list[NudgeRecord]:
         """The nudges the person's record lists, in the order they were planned."""
@@ -119,108 +139,135 @@ class NudgeBook:
                     raise
                 met.add(exc.key)
 
+    # -- changes ----------------------------------------------------------------------
+
+    @staticmethod
+    def changes(nudge: NudgeRecord, *,
+                expected: NudgeRecord | object | None = UNCONDITIONAL) -> list[Op]:
+        """The ops that store ``nudge`` with its index entries in step: the due entry it
+        now needs, the record (only over ``expected``, the version the caller read;
+        ``None`` for a new one) and the removal of the entry it no longer needs. Sets
+        ``nudge["due_key"]``. Commit them alone or with the rest of a turn or claim."""
+        prior = expected if isinstance(expected, dict) else None
+        old = prior.get("due_key") if prior is not None else None
+        if expected is UNCONDITIONAL:
+            old = nudge.get("due_key")
+        new = due_key(nudge) if nudge["state"] in ACTIVE_STATES else None
+        nudge["due_key"] = new
+        ops: list[Op] = []
+        if expected is None:
+            ops.append(Put(OWNERS, owner_key(nudge["user"], nudge["id"]), {}))
+        if new is not None and new != old:
+            ops.append(Put(DUE, new, {}))
+        ops.append(Put(NUDGES, nudge["id"], nudge,
+                       expected=cast("JsonObject | None", expected)
+                       if expected is not UNCONDITIONAL else UNCONDITIONAL))
+        if old is not None and old != new:
+            ops.append(Delete(DUE, old))
+        return ops
+
     def add(self, nudge: NudgeRecord) -> None:
-        with self._lock:
-            entry = nudge["due_key"] = due_key(nudge)
-            self._store.write(OWNERS, owner_key(nudge["user"], nudge["id"]), {})
-            self._store.write(DUE, entry, {})
-            self._store.write(NUDGES, nudge["id"], nudge)
+        """Store a new nudge (it must not exist yet) with its index entries."""
+        if not self._store.commit(self.changes(nudge, expected=None)):
+            raise StoreError(f"nudge {nudge['id']} exists already")
 
     def save(self, nudge: NudgeRecord) -> None:
         """Write a changed nudge and keep its due entry in step (moved, or gone)."""
-        with self._lock:
-            old = self._enter_due(nudge)
-            self._store.write(NUDGES, nudge["id"], nudge)
-            self._leave_due(old, nudge)
-
-    def apply(self, nudge: NudgeRecord, *, prior: NudgeRecord | None) -> bool:
-        """Write a change a turn committed (see :mod:`bot.nudges.outbox`): ``nudge`` as it
-        should be, ``prior`` as the turn found it (``None``: new). Safe to repeat: a
-        change already made is only tidied (the due entry it left), and one that someone
-        else moved on from since (the dispatcher claimed or sent the nudge) is left as
-        it is. Returns whether the stored nudge is now ``nudge``.
-
-        :raises StoreError: a write failed; trying again later finishes the job.
-        """
-        with self._lock:
-            stored = self.get(nudge["id"])
-            old = prior.get("due_key") if prior is not None else None
-            if stored == nudge:
-                self._leave_due(old, nudge)
-                return True
-            if stored != prior:
-                return False
-            if prior is None:
-                self._store.write(OWNERS, owner_key(nudge["user"], nudge["id"]), {})
-            entry = nudge.get("due_key")
-            if entry is not None and entry != old:
-                self._store.write(DUE, entry, {})
-            if not self._store.replace(NUDGES, nudge["id"], nudge, expected=prior):
-                return False  # the entry just written stays, stale, until cleared
-            self._leave_due(old, nudge)
-            return True
+        self._commit(self.changes(nudge))
 
     def claim(self, nudge: NudgeRecord, *, expected: NudgeRecord) -> bool:
         """Save ``nudge`` only if nobody changed it since ``expected`` was read: two
-        dispatchers sharing a database can both see a nudge due, only one claims it.
-        A due entry written for a claim that lost stays behind, stale, and is cleared
-        later: the winner may have written the very same entry."""
-        with self._lock:
-            old = self._enter_due(nudge)
-            if not self._store.replace(NUDGES, nudge["id"], nudge, expected=expected):
-                nudge["due_key"] = old
-                return False
-            self._leave_due(old, nudge)
+        dispatchers sharing a database can both see a nudge due, only one claims it."""
+        return self._store.commit(self.changes(nudge, expected=expected))
+
+    def apply(self, nudge: NudgeRecord, *, prior: NudgeRecord | None) -> bool:
+        """Write a change an older version's turn committed in the person's record but
+        did not get to write (see :mod:`bot.nudges.outbox`): ``nudge`` as it should be,
+        ``prior`` as that turn found it. Safe to repeat: one already made is left, and
+        one that someone else moved on from since (the dispatcher sent the nudge) is
+        left as it is. Returns whether the stored nudge is now ``nudge``."""
+        stored = self.get(nudge["id"])
+        if stored == nudge:
             return True
+        if stored != prior:
+            return False
+        return self._store.commit(self.changes(nudge, expected=prior))
 
-    def _enter_due(self, nudge: NudgeRecord) -> str | None:
-        """Write the due entry the nudge will need, before the record that points at it;
-        returns the entry it had."""
-        old: str | None = nudge.get("due_key")
-        new = due_key(nudge) if nudge["state"] in ACTIVE_STATES else None
-        if new is not None and new != old:
-            self._store.write(DUE, new, {})
-        nudge["due_key"] = new
-        return old
+    def commit(self, ops: Sequence[Op]) -> bool:
+        """Commit ops from :meth:`changes` (or :meth:`deletion`) on their own."""
+        return self._store.commit(ops)
 
-    def _leave_due(self, old: str | None, nudge: NudgeRecord) -> None:
-        """Remove the entry the saved record no longer points at."""
-        if old is not None and old != nudge["due_key"]:
-            self._store.delete(DUE, old)
+    def _commit(self, ops: list[Op]) -> None:
+        if not self._store.commit(ops):  # only unconditional ops: cannot be refused
+            raise StoreError("an unconditional commit was refused")
+
+    # -- what is due ------------------------------------------------------------------
 
     def due(self, now: datetime) -> list[NudgeRecord]:
-        """Active nudges whose time has come, oldest first. Entries that do not match
-        their record (left by a crash, or by nudges that ended or were deleted) are
-        skipped, and cleared once stale for ``stale_grace``."""
-        now_iso = now.isoformat()
-        keys = sorted(k for k in self._store.keys(DUE) if k.split("|", 1)[0] <= now_iso)
-        ids = [key.split("|", 1)[1] for key in keys]
-        found = self._read_nudges(ids) if keys else {}
-        due: list[NudgeRecord] = []
+        """Active nudges whose time has come, oldest first (every batch of
+        :meth:`due_batches`, for callers that want them all)."""
+        return [nudge for batch in self.due_batches(now) for nudge in batch]
+
+    def due_batches(self, now: datetime, *, size: int = 100, holder: str = "",
+                    lease_for: timedelta = timedelta(minutes=2)) -> Iterator[list[NudgeRecord]]:
+        """Active nudges whose time has come, oldest first, ``size`` at a time, read as
+        they are asked for: a dispatcher sends the first while the next are read.
+        With a ``holder``, each batch is leased to it (:meth:`Store.lease`), so
+        dispatchers sharing a database take different batches. Entries that do not
+        match their record are skipped, and cleared once stale for ``stale_grace``."""
+        through = due_through(now)
+        after = ""
         stale: dict[str, NudgeRecord | None] = {}
-        for key, nudge_id in zip(keys, ids, strict=True):
-            nudge = found.get(nudge_id)
-            if nudge is None or nudge.get("due_key") != key:
-                stale[key] = nudge
-            elif nudge["state"] in ACTIVE_STATES:
-                due.append(nudge)
+        while True:
+            if holder:
+                keys = self._store.lease(DUE, after=after, through=through, limit=size,
+                                         holder=holder, now=now.isoformat(),
+                                         until=(now + lease_for).isoformat())
+            else:
+                keys = self._next_keys(after, through, size)
+            if not keys:
+                break
+            after = keys[-1]
+            ids = [key.split("|", 1)[1] for key in keys]
+            found = self._read_nudges(ids)
+            batch: list[NudgeRecord] = []
+            for key, nudge_id in zip(keys, ids, strict=True):
+                nudge = found.get(nudge_id)
+                if nudge is None or nudge.get("due_key") != key:
+                    stale[key] = nudge
+                elif nudge["state"] in ACTIVE_STATES:
+                    batch.append(nudge)
+            if batch:
+                yield batch
+            if len(keys) < size:
+                break
         self._clear_stale(stale, now)
-        return due
+
+    def _next_keys(self, after: str, through: str, size: int) -> list[str]:
+        keys: list[str] = []
+        for key in self._store.keys_through(DUE, through, after=after):
+            keys.append(key)
+            if len(keys) >= size:
+                break
+        return keys
 
     def _clear_stale(self, stale: dict[str, NudgeRecord | None], now: datetime) -> None:
         """Delete entries seen stale, with their record unchanged, for ``stale_grace``;
         remember the others. A record that changed in between was being written."""
-        with self._lock:
+        with self._suspects_lock:
             suspects: dict[str, tuple[NudgeRecord | None, datetime]] = {}
+            expired: list[Op] = []
             for key, nudge in stale.items():
                 seen, since = self._suspects.get(key, (nudge, now))
                 if seen != nudge:
                     seen, since = nudge, now
                 if now - since >= self._stale_grace:
-                    self._store.delete(DUE, key)
+                    expired.append(Delete(DUE, key))
                 else:
                     suspects[key] = (seen, since)
             self._suspects = suspects
+        if expired:
+            self._commit(expired)
 
     def all(self) -> list[NudgeRecord]:
         keys = list(self._store.keys(NUDGES))

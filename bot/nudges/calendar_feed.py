@@ -22,7 +22,7 @@ from typing import cast
 
 from bot.content.loader import Content
 from bot.conversation.people import PEOPLE, person_key
-from bot.interfaces import Clock, CorruptRecordError, Store
+from bot.interfaces import Clock, CorruptRecordError, Delete, Op, Store
 from bot.nudges.book import NudgeBook
 from bot.nudges.calendar import calendar_file
 from bot.records import PersonRecord
@@ -78,13 +78,12 @@ class CalendarFeeds:
             self._store.delete(FEEDS, digest)
         person["calendar_feed"] = None
 
-    def forget(self, user_key: str) -> None:
-        """Delete every feed record that names the person (``forget``), including one a
-        failed turn left behind that their record never named."""
+    def forgetting(self, user_key: str) -> list[Op]:
+        """The ops deleting every feed record that names the person (``forget``),
+        including one a failed turn left behind that their record never named."""
         keys = list(self._store.keys(FEEDS))
-        for digest, record in self._store.read_many(FEEDS, keys).items():
-            if record.get("user") == user_key:
-                self._store.delete(FEEDS, digest)
+        return [Delete(FEEDS, digest) for digest, record in
+                self._store.read_many(FEEDS, keys).items() if record.get("user") == user_key]
 
 
 def feed_for(store: Store, token: str, *, content: Content, clock: Clock) -> str | None:

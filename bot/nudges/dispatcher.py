@@ -2,10 +2,15 @@
 
 The store is the truth (APScheduler only wakes us; see :mod:`bot.nudges.scheduler`). For each
 due nudge: check the person (held, outside their hours, already nudged today), *claim*
-it (state ``claimed``, written), send it, then mark it ``sent``. A crash between claim
-and mark leaves a claimed nudge; the next dispatcher asks the platform whether the
-message arrived (Slack metadata, Discord nonce) and only resends when it did not, or,
-where the platform cannot tell, resends that one nudge at most once more.
+it (state ``claimed``, with the person's day marked, in one commit), send it, then mark
+it ``sent`` (one commit). A crash between claim and mark leaves a claimed nudge; the
+next dispatcher asks the platform whether the message arrived (Slack metadata, Discord
+nonce) and only resends when it did not, or, where the platform cannot tell, resends
+that one nudge at most once more.
+
+Due check-ins are read in time order, a batch at a time, and sending starts with the
+first batch while the next is read (:meth:`NudgeBook.due_batches`); dispatchers sharing
+a database lease disjoint batches instead of racing for every check-in.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from bot.content.loader import Content
 from bot.conversation.locks import PersonLocks
 from bot.conversation.overview import is_held
 from bot.conversation.people import PRIMARY_CONTACT, PersonRepo, case_by_id
-from bot.interfaces import Clock, DeliveryError, NudgeSender
+from bot.interfaces import Clock, CorruptRecordError, DeliveryError, NudgeSender, Op
 from bot.messages import Reply, UserRef
 from bot.nudges.book import NudgeBook
 from bot.nudges.holidays_calendar import country_of_person, is_public_holiday
@@ -93,13 +98,15 @@ class NudgeDispatcher:
 
     def __init__(self, *, people: PersonRepo, nudge_book: NudgeBook, locks: PersonLocks,
                  content: Content, clock: Clock, senders: Mapping[str, NudgeSender],
-                 claim_timeout: timedelta = timedelta(minutes=2), concurrency: int = 8) -> None:
+                 claim_timeout: timedelta = timedelta(minutes=2), concurrency: int = 8,
+                 batch_size: int = 100) -> None:
         self._people = people
         self._book = nudge_book
         self._locks = locks
         self._content = content
         self._clock = clock
         self._concurrency = concurrency
+        self._batch_size = batch_size
         self._senders = dict(senders)
         self._claim_timeout = claim_timeout
         self.instance = uuid.uuid4().hex[:12]
@@ -117,23 +124,37 @@ class NudgeDispatcher:
         report = DispatchReport()
         now = self._clock.now()
         await asyncio.to_thread(self._recover_outboxes)
-        due = await asyncio.to_thread(self._book.due, now)
-        by_person: dict[str, list[str]] = {}
-        for nudge in due:  # oldest first, so a person's oldest nudge wins their day
-            if only_user is None or nudge["user"] == only_user.key:
-                by_person.setdefault(nudge["user"], []).append(nudge["id"])
+        batches = self._book.due_batches(now, size=self._batch_size, holder=self.instance,
+                                         lease_for=self._claim_timeout)
         gate = asyncio.Semaphore(self._concurrency)
+        # A person's check-ins go one after another, oldest first (so the oldest wins
+        # their day): one lock per person for this pass, taken in the order read.
+        people: dict[str, asyncio.Lock] = {}
 
-        async def person(key: str, nudge_ids: list[str]) -> None:
-            async with gate:
-                for nudge_id in nudge_ids:
-                    try:
-                        await self._one(nudge_id, UserRef.from_key(key), report)
-                    except Exception as exc:  # one bad record must not stop the others
-                        log.exception("nudge %s could not be dispatched", nudge_id)
-                        report.errors.append(f"{nudge_id}: {exc!r}")
+        async def one(key: str, nudge_id: str, turn: asyncio.Lock) -> None:
+            async with turn, gate:
+                try:
+                    await self._one(nudge_id, UserRef.from_key(key), report)
+                except Exception as exc:  # one bad record must not stop the others
+                    log.exception("nudge %s could not be dispatched", nudge_id)
+                    report.errors.append(f"{nudge_id}: {exc!r}")
 
-        await asyncio.gather(*(person(key, ids) for key, ids in by_person.items()))
+        pending: set[asyncio.Task[None]] = set()
+        while True:
+            # Read (and lease) the next batch only once fewer than a batch are waiting:
+            # what this dispatcher cannot send soon is left for another one to take.
+            while len(pending) >= self._batch_size:
+                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            batch = await asyncio.to_thread(next, batches, None)
+            if batch is None:
+                break
+            for nudge in batch:
+                if only_user is None or nudge["user"] == only_user.key:
+                    turn = people.setdefault(nudge["user"], asyncio.Lock())
+                    pending.add(asyncio.create_task(one(nudge["user"], nudge["id"], turn)))
+                    await asyncio.sleep(0)  # let it queue on its lock in order
+        if pending:
+            await asyncio.wait(pending)
         return report
 
     async def _one(self, nudge_id: str, user: UserRef, report: DispatchReport) -> None:
@@ -192,8 +213,8 @@ class NudgeDispatcher:
                 or (nudge.get("contact") or PRIMARY_CONTACT) in case.get("stopped_contacts", []))
             if person is None or case is None or stopped or orphan:
                 nudge["state"] = "cancelled"
-                self._book.save(nudge)
-                report.cancelled += 1
+                if self._book.claim(nudge, expected=original):
+                    report.cancelled += 1
                 return None
             if is_held(person, now):
                 report.held += 1
@@ -205,15 +226,17 @@ class NudgeDispatcher:
                 return None
             nudge.update({"state": "claimed", "claimed_at": now.isoformat(),
                           "claimed_by": self.instance, "attempts": nudge.get("attempts", 0) + 1})
-            if not self._book.claim(nudge, expected=original):
-                return None  # another dispatcher claimed it first
-            day = local.date().isoformat()
             reply = nudge_reply(person, nudge, content=self._content, clock=self._clock)
             # The check-in becomes what the person is looking at: a typed "done" or
-            # "show me the draft" answers it (one write with the day's count).
-            menu = [[o.value, o.label] for o in reply.options]
-            self._people.update(user, lambda p: p.update({"last_nudge_day": day, "menu": menu,
-                                                         "menu_beside_flow": False}))
+            # "show me the draft" answers it. The claim and the person's day are one
+            # commit, so nobody gets two check-ins in a day, and nothing is half-saved.
+            marked = self._people.begin(person)
+            marked.update({"last_nudge_day": local.date().isoformat(),
+                           "menu": [[o.value, o.label] for o in reply.options],
+                           "menu_beside_flow": False})
+            if not self._people.save(user, marked, expected=person,
+                                     also=NudgeBook.changes(nudge, expected=original)):
+                return None  # another dispatcher claimed it first, or a turn just ran
         return _Claimed(user=user, nudge=nudge, replies=[reply], in_doubt=in_doubt)
 
     def _claim_expired(self, nudge: NudgeRecord, now: datetime) -> bool:
@@ -223,11 +246,17 @@ class NudgeDispatcher:
         return now - claimed_at >= self._claim_timeout
 
     def _finish(self, claimed: _Claimed, error: DeliveryError | None) -> str:
+        """Mark the nudge sent, to retry or failed: one commit, with the person's day
+        given back when it did not arrive (a nudge that did not arrive should not use up
+        their one check-in a day)."""
         now = self._clock.now()
         with self._locks.of(claimed.user.key):
-            nudge = self._book.get(claimed.nudge["id"]) or claimed.nudge
-            if nudge["state"] != "claimed" or nudge.get("claimed_by") != self.instance:
-                return str(nudge["state"])  # the person acted on it (done...) meanwhile
+            stored = self._book.get(claimed.nudge["id"])
+            if stored is None or stored["state"] != "claimed" or (
+                    stored.get("claimed_by") != self.instance):
+                # the person acted on it (done...) meanwhile
+                return str((stored or claimed.nudge)["state"])
+            nudge = copy.deepcopy(stored)
             if error is None:
                 nudge.update({"state": "sent", "sent_at": now.isoformat(), "last_error": None})
             elif error.retryable and nudge.get("attempts", 1) < MAX_ATTEMPTS:
@@ -244,14 +273,25 @@ class NudgeDispatcher:
                 nudge.update(
                     {"state": "failed", "last_error": error.reason, "failed_at": now.isoformat()}
                 )
-            self._book.save(nudge)
-            if error is not None:
-                self._give_the_day_back(claimed.user)
+            ops = NudgeBook.changes(nudge, expected=stored)
+            committed = (error is not None and self._give_the_day_back(claimed.user, ops)
+                         ) or self._book.commit(ops)
+            if not committed:  # changed since it was read (by another process)
+                return str((self._book.get(nudge["id"]) or nudge)["state"])
             return str(nudge["state"])
 
-    def _give_the_day_back(self, user: UserRef) -> None:
-        """A nudge that did not arrive should not use up the person's one nudge a day."""
-        self._people.update(user, lambda p: p.update({"last_nudge_day": None}))
+    def _give_the_day_back(self, user: UserRef, ops: list[Op]) -> bool:
+        """Commit ``ops`` with the person's day cleared; ``False`` (nothing written) if
+        the person is gone or unreadable, so the caller commits ``ops`` alone."""
+        try:
+            person = self._people.load(user)
+        except CorruptRecordError:
+            return False
+        if person is None:
+            return False
+        freed = self._people.begin(person)
+        freed["last_nudge_day"] = None
+        return self._people.save(user, freed, expected=person, also=ops)
 
 
 def _inside_window(person: PersonRecord, local: datetime) -> bool:

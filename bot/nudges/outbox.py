@@ -1,35 +1,29 @@
-"""A turn's check-in changes, carried in the person's record and written after it.
+"""A turn's check-in changes, carried in the person's record until the turn commits.
 
 A turn decides first and writes after (STYLE.md #16). Planning, moving or cancelling a
-check-in during a turn only *stages* the change, in ``person["nudge_outbox"]``; the
-person's compare-and-set save is the commit point, and the staged nudge writes go out
-right after it (the transactional-outbox pattern). So a turn that loses the race, or
-fails, leaves no nudge behind, and a crash between the save and the nudge writes loses
-nothing: the saved record still holds them. Each staged change keeps the nudge as the
-turn found it (``prior``), and :meth:`NudgeBook.apply` writes only over that version, so
-applying twice is harmless and never undoes what the dispatcher did in between.
+check-in during a turn only *stages* the change, in ``person["nudge_outbox"]``. At the
+save, :meth:`NudgeOutbox.changes` turns what was staged into store ops (each nudge
+written only over the version the turn read, ``prior``, with its index entries) and
+takes the outbox off the record; the person and those ops go in one
+:meth:`~bot.interfaces.Store.commit`. So a turn that loses a race, or fails, leaves no
+nudge behind, and one that commits has every change, in one durable write.
 
-Finding an outbox that a crash left unapplied: just before the save, a small marker
-(namespace ``nudge_outbox``, key ``<person key>|<token>``) is written, and removed once
-the outbox is applied. Loading a person whose outbox's marker is still there applies it,
-and the dispatcher's pass does the same for every marker, so the check-ins of someone
-who never comes back still go out. Only turns with check-in changes write a marker. A
-marker whose turn never committed (it lost the race, or crashed before its save) names a
-token the record does not hold; it is removed once older than a grace period, since its
-turn may still be running in another process. The applied outbox stays in the record
-until the person's next save, which drops it ("cleared lazily").
+Older versions wrote the staged changes *after* the person's save, guarded by a marker
+record (namespace ``nudge_outbox``, key ``<person key>|<token>``) so a crash in between
+lost nothing. A store they left may still hold such a committed outbox and its marker:
+loading that person, or the dispatcher's pass, applies it (``settle``, ``sweep_marker``)
+as those versions did, and the next save drops it.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Final, cast
 
-from bot.interfaces import Clock, Record, Store, StoreError
+from bot.interfaces import Clock, Delete, Op, Record, Store
 from bot.nudges.book import ACTIVE_STATES, NudgeBook, due_key
 from bot.records import NudgeRecord, PersonRecord
 
@@ -84,42 +78,21 @@ class NudgeOutbox:
         self._clock = clock
         self._grace = grace
 
-    def open(self, user_key: str, person: PersonRecord) -> str | None:
-        """Before the save: give staged changes a token and write their marker. Returns
-        the token, or ``None`` when the turn changed no check-in (nothing is written).
-
-        :raises StoreError: the marker could not be written (nothing is committed).
-        """
-        if not staged(person):
-            return None
-        token = secrets.token_hex(8)
-        outbox = person.get(OUTBOX)
-        assert outbox is not None  # staged() found changes in it
-        outbox["token"] = token
-        self._store.write(MARKERS, marker_key(user_key, token),
-                          {"at": self._clock.now().isoformat()})
-        return token
-
-    def deliver(self, user_key: str, person: PersonRecord) -> None:
-        """After the save succeeded: apply the outbox and remove its marker. A failure
-        is logged, not raised: the turn is committed, and the marker leads the next
-        load or dispatcher pass to finish the job."""
-        try:
-            self.settle(user_key, person, known_marked=True)
-        except StoreError:
-            log.warning("check-in changes saved but not yet written; they will be on the "
-                        "next load or dispatcher pass", exc_info=True)
-
-    def discard(self, user_key: str, token: str) -> None:
-        """After a lost or failed save: the staged changes were never committed."""
-        try:
-            self._store.delete(MARKERS, marker_key(user_key, token))
-        except StoreError:
-            log.warning("could not remove an uncommitted outbox marker; the dispatcher "
-                        "will", exc_info=True)
+    @staticmethod
+    def changes(person: PersonRecord) -> list[Op]:
+        """The store ops for the check-in changes this turn staged, and the record
+        without its outbox (an applied one from an older version is dropped too)."""
+        entries = staged(person)
+        person.pop(OUTBOX, None)
+        ops: list[Op] = []
+        for entry in entries.values():
+            nudge = cast(NudgeRecord, copy.deepcopy(entry["nudge"]))
+            ops.extend(NudgeBook.changes(nudge, expected=entry["prior"]))
+        return ops
 
     def settle(self, user_key: str, person: PersonRecord, *, known_marked: bool = False) -> None:
-        """Apply the person's committed outbox if its marker says it may not be yet.
+        """Apply a committed outbox an older version left, if its marker says it may
+        not be applied yet.
 
         :raises StoreError: a write failed; the marker stays, so it is tried again.
         """
@@ -154,9 +127,7 @@ class NudgeOutbox:
         if self._clock.now() - datetime.fromisoformat(marker["at"]) >= self._grace:
             self._store.delete(MARKERS, marker_key(user_key, token))
 
-    def forget(self, user_key: str) -> None:
-        """Remove every marker naming the person (``forget``), so no outbox of theirs is
-        applied again, whatever happens next."""
-        for owner, token in self.markers():
-            if owner == user_key:
-                self._store.delete(MARKERS, marker_key(owner, token))
+    def forgetting(self, user_key: str) -> list[Op]:
+        """The ops removing every marker naming the person (``forget``)."""
+        return [Delete(MARKERS, marker_key(owner, token))
+                for owner, token in self.markers() if owner == user_key]

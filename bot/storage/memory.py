@@ -39,11 +39,21 @@ class MemoryStore(Store):
                 if isinstance(op, Put) and op.expected is not UNCONDITIONAL and (
                         self._data.get(op.namespace, {}).get(op.key) != op.expected):
                     return False
-            for op in ops:
-                if isinstance(op, Put):
-                    self.write(op.namespace, op.key, op.record)
-                else:
-                    self.delete(op.namespace, op.key)
+            before = {(op.namespace, op.key): self._data.get(op.namespace, {}).get(op.key)
+                      for op in ops}
+            try:
+                for op in ops:  # through write and delete, which a test double may fail
+                    if isinstance(op, Put):
+                        self.write(op.namespace, op.key, op.record)
+                    else:
+                        self.delete(op.namespace, op.key)
+            except BaseException:
+                for (namespace, key), record in before.items():  # all or nothing
+                    if record is None:
+                        self._data.get(namespace, {}).pop(key, None)
+                    else:
+                        self._data.setdefault(namespace, {})[key] = record
+                raise
             return True
 
     def delete(self, namespace: str, key: str) -> None:

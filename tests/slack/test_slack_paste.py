@@ -14,7 +14,7 @@ import pytest
 from bot.app import build_coach
 from bot.clock import ManualClock
 from bot.conversation.engine import Coach
-from bot.messages import MAX_PASTE_CHARS, Input, Paste, Reply, Text, UserRef
+from bot.messages import MAX_PASTE_CHARS, Input, Paste, Profile, Reply, Text, UserRef
 from bot.settings import Settings
 from tests.slack.conftest import BOT_TOKEN
 from tests.standins.slack_api import Person, SlackStandIn, blocks_text
@@ -48,9 +48,10 @@ class RecordingCoach(Coach):
         super().__init__(**parts)  # type: ignore[arg-type]
         self.inputs: list[Input] = []
 
-    def handle(self, user: UserRef, event: Input) -> list[Reply]:
+    def handle(self, user: UserRef, event: Input, *, once: str | None = None,
+               profile: Profile | None = None) -> list[Reply]:
         self.inputs.append(event)
-        return super().handle(user, event)
+        return super().handle(user, event, once=once, profile=profile)
 
 
 @pytest.fixture
