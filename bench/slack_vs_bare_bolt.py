@@ -17,11 +17,20 @@ waits for). A user sends the next request once every reply of the last one arriv
 many notnow posts per step is worked out beforehand by running the script through the
 engine and the Slack renderer, and checked at the end).
 
-The stand-in and the load run in this process; each app has its own. The two apps take
-turns within each row, in alternating order, so both see the same machine.
+Two more bare apps are the floors of a durable turn (issue 13): before posting, "append"
+appends one small record per request to one log file opened ``O_APPEND`` and fdatasyncs
+it, and "atomic" writes one file per person the safe way (temp file, fsync, rename,
+folder fsync); both do it in a worker thread of the default executor, as notnow does, so
+the event loop is not blocked. The records hold ids and a length, never the user's text.
+"memory" is notnow on ``memory://``: the coach and the adapter without any disk.
+
+The stand-in and the load run in this process; each app has its own. The apps take turns
+within each row, in alternating order (forward, then backward), so all see the same
+machine; every row has at least two rounds. The last table holds the issue's goals:
+notnow on TinyDB against the append floor, median at 50 and at 1 person, p99 at 50.
 
     .venv/bin/python bench/slack_vs_bare_bolt.py [--users 1,10,50] [--requests 200]
-        [--kinds dm,slash] [--dir /tmp] [--quick]
+        [--kinds dm,slash] [--apps bare,append,atomic,notnow,memory] [--dir /tmp] [--quick]
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -79,7 +89,17 @@ QUICK_DM_STEPS = 10  # --quick: step 1 of the run only (company, role, stage, da
 TIMEOUT = 30.0
 
 
-# -- the two apps, each in a child process --------------------------------------------
+# -- the apps, each in a child process -------------------------------------------------
+
+APPS = ("bare", "append", "atomic", "notnow", "memory")
+LABELS = {
+    "bare": "bare Bolt, acks and posts",
+    "append": "bare Bolt + one fdatasync'd log append (the floor)",
+    "atomic": "bare Bolt + one atomic file write",
+    "notnow": "notnow on TinyDB",
+    "memory": "notnow on memory://",
+}
+FLOOR = "append"
 
 
 def settings_for(api_url: str, db: str) -> Settings:
@@ -88,36 +108,107 @@ def settings_for(api_url: str, db: str) -> Settings:
                     slack_client_secret=None)
 
 
+class AppendLog:
+    """The physical floor of a durable turn: one small record appended to one file opened
+    ``O_APPEND``, then fdatasync'd, before the reply goes out. Nothing batches the
+    fdatasyncs: each request pays for its own, as a turn without group commit would."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(folder / "turns.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def write(self, key: str, record: bytes) -> None:
+        os.write(self._fd, record + b"\n")
+        os.fdatasync(self._fd)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class AtomicFiles:
+    """One file per person, replaced the crash-safe way: temp file, fsync, rename, folder
+    fsync (what TinyDB's store does for each record it writes)."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._folder = folder
+        self._dir_fd = os.open(folder, os.O_RDONLY)
+
+    def write(self, key: str, record: bytes) -> None:
+        temp = self._folder / f".{key}.tmp"  # a person's requests come one at a time
+        with open(temp, "wb") as handle:
+            handle.write(record)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, self._folder / f"{key}.json")
+        os.fsync(self._dir_fd)
+
+    def close(self) -> None:
+        os.close(self._dir_fd)
+
+
+def floor_writer(which: str, db: str) -> AppendLog | AtomicFiles | None:
+    if which == "append":
+        return AppendLog(Path(db))
+    if which == "atomic":
+        return AtomicFiles(Path(db))
+    return None
+
+
+def turn_record(body: dict[str, Any], user: str, chars: int) -> bytes:
+    """About what a turn must keep to be dedupe-safe: ids and sizes, not the text."""
+    return json.dumps({"event_id": body.get("event_id") or body.get("trigger_id"),
+                       "team": TEAM, "user": user, "chars": chars,
+                       "at": time.time()}).encode()
+
+
+def bare_app(settings: Settings, session: aiohttp.ClientSession,
+             writer: AppendLog | AtomicFiles | None) -> AsyncApp:
+    """Acks and posts one fixed reply; with a ``writer``, makes the request durable first,
+    in a worker thread."""
+    app = AsyncApp(name="bare", client=make_web_client(settings, token=TOKEN,
+                                                       session=session),
+                   signing_secret=SECRET, process_before_response=False)
+
+    async def durable(body: dict[str, Any], user: str, chars: int) -> None:
+        if writer is not None:
+            await asyncio.to_thread(writer.write, user, turn_record(body, user, chars))
+
+    @app.event("message")
+    async def on_message(body: dict[str, Any], event: dict[str, Any], client: Any) -> None:
+        await durable(body, event["user"], len(event.get("text") or ""))
+        await client.chat_postMessage(channel=event["channel"], text="Thanks!")
+
+    @app.command("/notnow")
+    async def on_command(ack: Any, body: dict[str, Any], client: Any) -> None:
+        await ack(text=DM_NOTICE, response_type="ephemeral")
+        await durable(body, body["user_id"], len(body.get("text") or ""))
+        await client.chat_postMessage(channel=body["user_id"], text="Thanks!")
+
+    return app
+
+
 async def serve(which: str, api_url: str, db: str) -> None:
     """Child process: start the app, print its port, serve until stdin closes."""
-    settings = settings_for(api_url, db)
+    settings = settings_for(api_url, "memory://" if which == "memory" else db)
     stop: list[Any] = []
-    if which == "notnow":
+    if which in ("notnow", "memory"):
         coach = build_coach(settings)
         service = await start_slack(settings, coach, port=0, host="127.0.0.1")
         port = service.port
         stop = [service.stop(), asyncio.to_thread(coach.store.close)]
     else:
         session = aiohttp.ClientSession()
-        app = AsyncApp(name="bare", client=make_web_client(settings, token=TOKEN,
-                                                           session=session),
-                       signing_secret=SECRET, process_before_response=False)
-
-        @app.event("message")
-        async def on_message(event: dict[str, Any], client: Any) -> None:
-            await client.chat_postMessage(channel=event["channel"], text="Thanks!")
-
-        @app.command("/notnow")
-        async def on_command(ack: Any, body: dict[str, Any], client: Any) -> None:
-            await ack(text=DM_NOTICE, response_type="ephemeral")
-            await client.chat_postMessage(channel=body["user_id"], text="Thanks!")
-
+        writer = floor_writer(which, db)
+        app = bare_app(settings, session, writer)
         runner = web.AppRunner(build_web_app(app, signing_secret=SECRET), access_log=None,
                                handle_signals=False)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         port = runner.addresses[0][1]
         stop = [runner.cleanup(), session.close()]
+        if writer is not None:
+            stop.append(asyncio.to_thread(writer.close))
     print(f"PORT {port}", flush=True)
     try:
         await asyncio.to_thread(sys.stdin.buffer.read)  # EOF: the parent is done or gone
@@ -164,8 +255,8 @@ def dm_script(steps: int) -> Script:
     conv = Conversation(new_coach(MemoryStore()), UserRef("slack", TEAM, "U0SCRIPT"))
     texts, posts = [], []
     for kind, arg in FULL_RUN[:steps]:
-        if kind == "cmd":
-            text = "hi"
+        if kind == "cmd":  # "start" as a greeting; "skip" and the like typed as they are
+            text = "hi" if arg == "start" else arg
         elif kind == "say":
             text = arg
         else:
@@ -262,6 +353,10 @@ def stats(values: Sequence[float]) -> tuple[float, float]:
 async def run(args: argparse.Namespace) -> None:
     concurrency = [int(c) for c in args.users.split(",")]
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    apps = [a.strip() for a in args.apps.split(",") if a.strip()]
+    unknown = sorted(set(apps) - set(APPS))
+    if unknown:
+        raise SystemExit(f"unknown apps {unknown}; choose from {', '.join(APPS)}")
     scripts = {"dm": dm_script(QUICK_DM_STEPS if args.quick else len(FULL_RUN)),
                "slash": slash_script()}
     print(f"slack_vs_bare_bolt: {machine()}")
@@ -275,62 +370,107 @@ async def run(args: argparse.Namespace) -> None:
         standin = BenchStandIn(team=TEAM)
         await standin.start()
         try:
-            with app_process("notnow", standin.api_url, str(Path(tmp) / "db")) as notnow_url, \
-                    app_process("bare", standin.api_url, str(Path(tmp) / "unused")) as bare_url:
-                urls = {"notnow": notnow_url, "bare": bare_url}
+            with contextlib.ExitStack() as children:
+                urls = {name: children.enter_context(
+                    app_process(name, standin.api_url, str(Path(tmp) / name)))
+                    for name in apps}
                 async with aiohttp.ClientSession(
                         connector=aiohttp.TCPConnector(limit=0)) as session:
                     load = Load(session, standin)
-                    for kind in kinds:  # warm up both apps: imports, auth.test, connections
-                        for name in urls:
+                    for kind in kinds:  # warm up every app: imports, auth.test, connections
+                        for name in apps:
                             await load.run(urls[name], scripts[kind],
                                            expected_posts(name, scripts[kind]), 2, 1, Cell())
                     for kind, users in itertools.product(kinds, concurrency):
-                        script = scripts[kind]
-                        cycles = max(1, -(-args.requests // (users * len(script.texts))))
-                        rounds = min(2, cycles)
-                        for name in urls:
-                            cells[kind, users, name] = Cell()
-                        for index in range(rounds):
-                            share = cycles // rounds + (1 if index < cycles % rounds else 0)
-                            order = ["bare", "notnow"] if index % 2 == 0 else ["notnow", "bare"]
-                            for name in order:
-                                await load.run(urls[name], script, expected_posts(name, script),
-                                               users, share, cells[kind, users, name])
-                        n, b = cells[kind, users, "notnow"], cells[kind, users, "bare"]
-                        print(f"  {kind:<5} {users:>3} users: first reply median "
-                              f"{fmt_ms(stats(n.replies)[0])} ms notnow, "
-                              f"{fmt_ms(stats(b.replies)[0])} ms bare", flush=True)
+                        await run_row(load, urls, scripts[kind], users, args.requests,
+                                      cells, kind)
         finally:
             await standin.stop()
-    report(cells, kinds, concurrency)
+    report(cells, kinds, concurrency, apps)
     print(f"\ntotal {time.perf_counter() - total:.1f}s")
 
 
+async def run_row(load: Load, urls: dict[str, str], script: Script, users: int,
+                  requests: int, cells: dict[tuple[str, int, str], Cell], kind: str) -> None:
+    """Every app through the same row, in rounds that alternate the apps' order, so a
+    busy moment of the machine lands on all of them alike."""
+    names = list(urls)
+    cycles = max(2, -(-requests // (users * len(script.texts))))
+    rounds = min(4, cycles)
+    for name in names:
+        cells[kind, users, name] = Cell()
+    for index in range(rounds):
+        share = cycles // rounds + (1 if index < cycles % rounds else 0)
+        for name in names if index % 2 == 0 else names[::-1]:
+            await load.run(urls[name], script, expected_posts(name, script), users, share,
+                           cells[kind, users, name])
+    medians = ", ".join(f"{name} {fmt_ms(stats(cells[kind, users, name].replies)[0])}"
+                        for name in names)
+    print(f"  {kind:<5} {users:>3} users: first reply median (ms) {medians}", flush=True)
+
+
 def expected_posts(name: str, script: Script) -> tuple[int, ...]:
-    return script.notnow_posts if name == "notnow" else (1,) * len(script.texts)
+    return script.notnow_posts if name in ("notnow", "memory") else (1,) * len(script.texts)
+
+
+def ratio(cells: dict[tuple[str, int, str], Cell], key: tuple[str, int], app: str,
+          base: str, *, attr: str = "replies", p99: bool = False) -> str:
+    """``app`` over ``base`` in the same row, or n/a when either was not run."""
+    if (*key, app) not in cells or (*key, base) not in cells:
+        return "n/a"
+    pick = 1 if p99 else 0
+    return fmt_ratio(stats(getattr(cells[(*key, app)], attr))[pick]
+                     / stats(getattr(cells[(*key, base)], attr))[pick])
 
 
 def report(cells: dict[tuple[str, int, str], Cell], kinds: Sequence[str],
-           concurrency: Sequence[int]) -> None:
-    for title, attr in (("signed request -> HTTP response", "acks"),
-                        ("signed request -> first chat.postMessage at the stand-in", "replies")):
-        rows = []
-        for kind, users in itertools.product(kinds, concurrency):
-            n, b = cells[kind, users, "notnow"], cells[kind, users, "bare"]
-            n_med, n_p99 = stats(getattr(n, attr))
-            b_med, b_p99 = stats(getattr(b, attr))
-            rows.append([kind, users, len(getattr(n, attr)), fmt_ms(n_med), fmt_ms(n_p99),
-                         fmt_ms(b_med), fmt_ms(b_p99), fmt_ratio(n_med / b_med),
-                         fmt_ratio(n_p99 / b_p99),
-                         f"{len(n.acks) / n.seconds:,.0f}", f"{len(b.acks) / b.seconds:,.0f}"])
-        print_table(
-            f"Slack, {title} (ms; ratio = notnow / bare Bolt; req/s = requests per second "
-            "the users got through)",
-            ["kind", "users", "requests", "notnow median", "notnow p99", "bare median",
-             "bare p99", "ratio median", "ratio p99", "notnow req/s", "bare req/s"],
-            rows,
-        )
+           concurrency: Sequence[int], apps: Sequence[str]) -> None:
+    acks = []
+    replies = []
+    for kind, users, app in itertools.product(kinds, concurrency, apps):
+        cell, key = cells[kind, users, app], (kind, users)
+        a_med, a_p99 = stats(cell.acks)
+        r_med, r_p99 = stats(cell.replies)
+        acks.append([kind, users, LABELS[app], len(cell.acks), fmt_ms(a_med), fmt_ms(a_p99),
+                     ratio(cells, key, app, "bare", attr="acks")])
+        replies.append([kind, users, LABELS[app], len(cell.replies), fmt_ms(r_med),
+                        fmt_ms(r_p99), f"{len(cell.acks) / cell.seconds:,.0f}",
+                        ratio(cells, key, app, "bare"), ratio(cells, key, app, FLOOR),
+                        ratio(cells, key, app, FLOOR, p99=True),
+                        ratio(cells, key, app, "atomic")])
+    print_table("Slack, signed request -> HTTP response (ms; ratio against bare Bolt in the "
+                "same row)", ["kind", "users", "app", "requests", "median", "p99", "/ bare"],
+                acks)
+    print_table("Slack, signed request -> first chat.postMessage of that request at the "
+                "stand-in (ms; turns/s = requests the users got through per second; "
+                "ratios of medians, and of p99s, against other apps in the same row; "
+                "floor = bare Bolt + one fdatasync'd append)",
+                ["kind", "users", "app", "requests", "median", "p99", "turns/s", "/ bare",
+                 "/ floor", "p99 / floor p99", "/ atomic"], replies)
+    report_goals(cells, kinds, concurrency)
+
+
+GOALS = (  # (app, users, p99?, goal, what)
+    ("notnow", 50, False, "<= 1.5x (aim 1.2x)", "notnow on TinyDB / floor, median"),
+    ("notnow", 1, False, "<= 2x", "notnow on TinyDB / floor, median"),
+    ("notnow", 50, True, "<= 1.5x", "notnow on TinyDB / floor, p99"),
+    ("memory", 50, False, "(engine's own cost; aim well under 1.2x)",
+     "notnow on memory:// / floor, median"),
+    ("memory", 1, False, "", "notnow on memory:// / floor, median"),
+)
+
+
+def report_goals(cells: dict[tuple[str, int, str], Cell], kinds: Sequence[str],
+                 concurrency: Sequence[int]) -> None:
+    """Issue 13's goals for the Slack turn, each a ratio against the floor's same row."""
+    rows = []
+    for kind in kinds:
+        for app, users, p99, goal, what in GOALS:
+            if users in concurrency:
+                rows.append([kind, f"{what} at {users}", goal,
+                             ratio(cells, (kind, users), app, FLOOR, p99=p99)])
+    print_table("Issue 13 goals (signed request -> first reply, ratios against the floor "
+                "measured in the same rows)", ["kind", "ratio", "goal", "measured"], rows)
 
 
 def main() -> None:
@@ -339,11 +479,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200,
                         help="at least this many requests per app and row (default 200)")
     parser.add_argument("--kinds", default="dm,slash")
+    parser.add_argument("--apps", default=",".join(APPS),
+                        help="which apps, in the order of the first round (default: all)")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()),
                         help="where notnow's TinyDB folder goes")
     parser.add_argument("--quick", action="store_true",
                         help="60 requests per row; DM users stop after step 1 (10 messages)")
-    parser.add_argument("--serve", choices=["notnow", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=APPS, help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
