@@ -1,5 +1,10 @@
 """A real writing process for the crash test: drives the engine on TinyDB forever.
 
+``python -m tests.crash_writer DB pairs`` instead commits two records together forever
+on a log that rotates every few commits (so write-back runs all the time), printing
+``ACK pair n`` once a commit returned; ``DB replay`` opens the store (replaying its log),
+printing ``REPLAYING`` first and ``OPENED`` after.
+
 Each turn answers the company question with ``Company-<n>`` and prints ``ACK user n``
 only after ``Coach.handle`` returned, i.e. after the turn was saved. Then ``back`` returns
 to the same question. The parent kills this process with SIGKILL at random moments.
@@ -15,6 +20,7 @@ from bot.content.loader import load_content
 from bot.conversation.actions import ACTIONS
 from bot.conversation.engine import Coach
 from bot.conversation.people import PEOPLE
+from bot.interfaces import Put
 from bot.messages import Choice, Command, Text, UserRef
 from bot.settings import DEFAULT_CONTENT_DIR
 from bot.storage import TinyDBStore
@@ -57,5 +63,24 @@ def main(path: str) -> None:
             coach.handle(user, Command("back"))
 
 
+def pairs(path: str) -> None:
+    """Both records of a pair always hold the same number: a crash shows either whole."""
+    store = TinyDBStore(path, log_max_bytes=2048)
+    number = (store.read("pairs", "a") or {"n": 0})["n"]
+    print("READY", flush=True)
+    while True:
+        number += 1
+        store.commit([Put("pairs", "a", {"n": number, "pad": "x" * 200}),
+                      Put("pairs", "b", {"n": number, "pad": "y" * 200})])
+        print(f"ACK pair {number}", flush=True)
+
+
+def replay(path: str) -> None:
+    print("REPLAYING", flush=True)
+    TinyDBStore(path)
+    print("OPENED", flush=True)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    {"pairs": pairs, "replay": replay}.get(sys.argv[2] if len(sys.argv) > 2 else "",
+                                           main)(sys.argv[1])

@@ -1,16 +1,33 @@
-"""The default store: TinyDB, one small database file per record.
+"""The default store: TinyDB record files, made durable by a group-committed log.
+
+A commit (a turn, a dispatcher's claim or mark, or a single ``write``) is acknowledged
+once its frame is ``fdatasync``ed in an append-only log (:mod:`bot.storage.commit_log`),
+where the commits of every thread waiting at that moment share one append and one sync.
+Its record files are then written in place (temporary file and rename, not synced)
+before the call returns, so every reader, in this process or a read-only one
+(``nudges list``, the report), sees plain files that are always current. Off the hot
+path, each closed log segment is checkpointed: the files its commits touched, and their
+folders, are fsynced, then the segment is deleted. A process that dies leaves the log;
+the next writable open replays it whole, commit by commit, so a commit of several
+records is on disk entirely or not at all. Expectations (:class:`Put`'s ``expected``)
+are checked before logging, under per-key locks held until the files are written, so
+the log holds only absolute puts and deletes and replaying it twice is harmless.
+
+Why TinyDB stays the record format: each record file is a TinyDB database
+(``{"_default": {"1": record}}``) that TinyDB, ``jq`` or an editor open as they are, a
+damaged one is kept aside alone, and ``db migrate`` and existing folders need nothing
+new. The log made durability cheap; the format was never what cost.
 
 Why one file per record: TinyDB keeps a whole database in one JSON document and rewrites
-it on every write, so one shared file makes every turn cost more as the community grows.
-With a file per person (and per nudge), a turn rewrites a few kilobytes whatever the
-number of people stored. Files fan out into 256 sub-folders by a hash of the key, so no
-folder grows huge.
+it on every write, so a file per person (and per nudge) keeps a write a few kilobytes
+whatever the number of people. Files fan out into 256 sub-folders by a hash of the key,
+except in the time-ordered namespaces (the due index, keyed ``<ISO UTC time>|<id>``),
+laid out as ``<YYYY-MM-DD>/<HH>/`` so :meth:`TinyDBStore.keys_through` lists only the
+hours up to its bound; folders of the older hashed layout are moved at open.
 
-Access is serialised: one process owns the database (an exclusive ``flock`` on
-``.lock``, released by the kernel if the process dies). Within it, writes to one record
-are ordered by a lock chosen by the record's key (64 of them), so turns of different
-people write, and wait for their fsyncs, in parallel; reads take no lock, since a
-rename replaces a file whole. Other processes may open it read-only (``nudges list``).
+One process owns the database (an exclusive ``flock`` on ``.lock``, released by the
+kernel if the process dies). Other processes may open it read-only: they take no lock,
+and when no writer is alive they read the log too, so a commit not yet replayed is seen.
 
 Everything it creates is private to the owner (files 0600, folders 0700) whatever the
 umask, and opening a folder made by an older version closes its root to others.
@@ -21,26 +38,51 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import heapq
+import json
 import logging
 import os
+import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import quote, unquote
 
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from bot.interfaces import CorruptRecordError, JsonObject, Record, Store, StoreError
+from bot.interfaces import (
+    UNCONDITIONAL,
+    CorruptRecordError,
+    Delete,
+    JsonObject,
+    Op,
+    Put,
+    Record,
+    Store,
+    StoreError,
+)
 from bot.storage.atomic_json import (
     DIR_MODE,
     FILE_MODE,
     AtomicJSONStorage,
     UnreadableFileError,
+    fsync_dir,
     make_private_dirs,
+)
+from bot.storage.commit_log import (
+    CommitLog,
+    LogOp,
+    SegmentDamage,
+    keep_aside,
+    read_frames,
+    segment_number,
+    segment_paths,
 )
 
 __all__ = ["StoreInUseError", "TinyDBStore"]
@@ -49,7 +91,11 @@ log = logging.getLogger(__name__)
 
 _SUFFIX = ".json"
 _KEPT = ".corrupt-"  # quarantined copies are named <record file><_KEPT><UTC stamp>
-LOCK_STRIPES = 64
+LOCK_STRIPES = 4096  # held across a commit's sync: many, so unrelated keys rarely share
+_TIME_KEY = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}")
+_OTHER = "_other"  # a key of a time-ordered namespace that does not start with a time
+_LEGACY_SHARD = re.compile(r"[0-9a-f]{2}")
+_NO_RECORD = object()  # a deletion in a read-only overlay
 
 
 class StoreInUseError(StoreError):
@@ -66,18 +112,44 @@ class StoreInUseError(StoreError):
         self.holder = holder
 
 
+
+# A resolved op: (kind, namespace, key, record JSON text or None, record file)
+_Resolved = tuple[str, str, str, str | None, Path]
+
+
+def _dumps(record: object) -> str:
+    # json.dumps, not json.dump: dump streams through the pure-Python encoder.
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
 class TinyDBStore(Store):
-    """A folder of TinyDB files. ``read_only=True`` takes no lock and refuses writes."""
+    """A folder of TinyDB files and a commit log. ``read_only=True`` takes no lock and
+    refuses writes. ``log_max_bytes`` and ``log_max_age`` (seconds) say when a log
+    segment is closed and written back: they bound the log, and what a restart replays.
+    """
+
+    #: namespaces keyed ``<ISO-8601 UTC time>|...``, laid out by day and hour
+    TIME_ORDERED: ClassVar[frozenset[str]] = frozenset({"nudge_due"})
+    #: deleting one of these records is ``forget``: the commit returns only once the
+    #: log holds nothing of the person any more (it is written back and deleted)
+    ERASING: ClassVar[frozenset[str]] = frozenset({"people"})
 
     def __init__(
-        self, root: str | Path, *, read_only: bool = False, lock_timeout: float = 10.0
+        self, root: str | Path, *, read_only: bool = False, lock_timeout: float = 10.0,
+        log_max_bytes: int = 4 << 20, log_max_age: float = 30.0,
     ) -> None:
         self._root = Path(root).expanduser()
         self._read_only = read_only
         self._stripes = [threading.RLock() for _ in range(LOCK_STRIPES)]
         self._lock_file: int | None = None
         self._tmp_dir = self._root / ".tmp"
+        self._log_dir = self._root / ".log"
+        self._log: CommitLog | None = None
+        # Read-only, with no writer alive: commits still only in the log (None: deleted).
+        self._overlay: dict[tuple[str, str], Record | None] = {}
         if read_only:
+            if not self._writer_alive():
+                self._overlay = self._log_overlay()
             return
         make_private_dirs(self._root)
         os.chmod(self._root, DIR_MODE)  # a folder an older version made 0755
@@ -85,6 +157,12 @@ class TinyDBStore(Store):
         # Leftovers of a process killed mid-write: never renamed, so never part of the data.
         shutil.rmtree(self._tmp_dir, ignore_errors=True)
         make_private_dirs(self._tmp_dir)
+        make_private_dirs(self._log_dir)
+        self._move_to_time_layout()
+        next_segment = self._replay() + 1
+        self._log = CommitLog(self._log_dir, first_number=next_segment,
+                              max_bytes=log_max_bytes, max_age=log_max_age,
+                              checkpoint=self._make_durable)
 
     @property
     def root(self) -> Path:
@@ -108,20 +186,52 @@ class TinyDBStore(Store):
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         return fd
 
+    def _writer_alive(self) -> bool:
+        """Whether a process holds the lock; if so it replayed the log at its start and
+        keeps the record files current, so a reader needs only the files."""
+        try:
+            fd = os.open(self._root / ".lock", os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
+    # -- where records live ---------------------------------------------------------
+
     def _path(self, namespace: str, key: str) -> Path:
         if not namespace.isidentifier():
             raise ValueError(f"namespace must be an identifier, got {namespace!r}")
+        name = quote(key, safe="") + _SUFFIX
+        if namespace in self.TIME_ORDERED:
+            if _TIME_KEY.match(key):
+                return self._root / namespace / key[:10] / key[11:13] / name
+            return self._root / namespace / _OTHER / name
         shard = hashlib.sha256(key.encode()).hexdigest()[:2]
-        return self._root / namespace / shard / (quote(key, safe="") + _SUFFIX)
+        return self._root / namespace / shard / name
 
     def _lock(self, namespace: str, key: str) -> threading.RLock:
-        return self._stripes[hash((namespace, key)) % LOCK_STRIPES]
+        return self._stripes[self._stripe(namespace, key)]
+
+    @staticmethod
+    def _stripe(namespace: str, key: str) -> int:
+        return hash((namespace, key)) % LOCK_STRIPES
 
     def _open(self, path: Path) -> TinyDB:
         return TinyDB(path, storage=AtomicJSONStorage, tmp_dir=self._tmp_dir)
 
+    # -- reading --------------------------------------------------------------------
+
     def read(self, namespace: str, key: str) -> Record | None:
         path = self._path(namespace, key)
+        if (namespace, key) in self._overlay:
+            found = self._overlay[(namespace, key)]
+            return dict(found) if found is not None else None
         if not path.exists():
             return None
         try:
@@ -145,33 +255,6 @@ class TinyDBStore(Store):
             return str(kept)
         return None
 
-    def write(self, namespace: str, key: str, record: JsonObject) -> None:
-        self._check_writable()
-        path = self._path(namespace, key)
-        with self._lock(namespace, key):
-            try:
-                # A fresh database each time: the record replaces whatever was there,
-                # including a file that no longer parses.
-                storage = AtomicJSONStorage(path, tmp_dir=self._tmp_dir)
-                storage.write({"_default": {"1": record}})
-            except OSError as exc:
-                raise StoreError(f"could not write {namespace}/{key}: {exc}") from exc
-
-    def replace(self, namespace: str, key: str, record: JsonObject, *,
-                expected: JsonObject | None) -> bool:
-        with self._lock(namespace, key):
-            if expected is None and self._path(namespace, key).exists():
-                return False  # cheaper than parsing it
-            return super().replace(namespace, key, record, expected=expected)
-
-    def delete(self, namespace: str, key: str) -> None:
-        self._check_writable()
-        path = self._path(namespace, key)
-        with self._lock(namespace, key):
-            for kept in self._kept_paths(path):
-                kept.unlink(missing_ok=True)
-            path.unlink(missing_ok=True)
-
     def kept_aside(self, namespace: str, key: str) -> list[str]:
         return [kept.read_bytes().decode("utf-8", errors="replace")
                 for kept in self._kept_paths(self._path(namespace, key))]
@@ -188,33 +271,280 @@ class TinyDBStore(Store):
         return [path.parent / name for name in names]
 
     def keys(self, namespace: str) -> Iterator[str]:
-        base = self._root / namespace
-        if not base.is_dir():
-            return iter(())
-        found: list[str] = []
-        with os.scandir(base) as shards:
-            for shard in shards:
-                if not shard.is_dir():
-                    continue
-                with os.scandir(shard.path) as entries:
-                    found.extend(
-                        unquote(e.name[: -len(_SUFFIX)]) for e in entries
-                        if e.name.endswith(_SUFFIX)
-                    )
+        found = set(self._file_keys(self._root / namespace))
+        for (name, key), record in self._overlay.items():
+            if name == namespace:
+                (found.add if record is not None else found.discard)(key)
         return iter(found)
+
+    @staticmethod
+    def _file_keys(folder: Path) -> Iterator[str]:
+        """Keys of the record files anywhere below ``folder`` (hash shards, or day and
+        hour folders), in no order."""
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            if entry.is_dir():
+                yield from TinyDBStore._file_keys(Path(entry.path))
+            elif entry.name.endswith(_SUFFIX):
+                yield unquote(entry.name[: -len(_SUFFIX)])
 
     def namespaces(self) -> list[str]:
         if not self._root.is_dir():
             return []
-        return sorted(entry.name for entry in self._root.iterdir()
-                      if entry.is_dir() and entry.name.isidentifier()
-                      and next(self.keys(entry.name), None) is not None)
+        candidates = {entry.name for entry in self._root.iterdir()
+                      if entry.is_dir() and entry.name.isidentifier()}
+        candidates |= {namespace for namespace, _ in self._overlay}
+        return sorted(name for name in candidates if next(self.keys(name), None) is not None)
+
+    def keys_through(self, namespace: str, last: str, *, after: str = "") -> Iterator[str]:
+        if namespace not in self.TIME_ORDERED:
+            return super().keys_through(namespace, last, after=after)
+        loose = sorted(key for key in self._loose_keys(namespace) if after < key <= last)
+        deleted = {key for (name, key), record in self._overlay.items()
+                   if name == namespace and record is None}
+        return self._unique(heapq.merge(self._hourly_keys(namespace, last, after), loose),
+                            deleted)
+
+    @staticmethod
+    def _unique(keys: Iterator[str], deleted: set[str]) -> Iterator[str]:
+        previous = None
+        for key in keys:
+            if key != previous and key not in deleted:
+                yield key
+            previous = key
+
+    def _loose_keys(self, namespace: str) -> Iterator[str]:
+        """Keys of a time-ordered namespace outside its day folders: those not starting
+        with a time, a legacy shard a read-only open found, and the read-only overlay."""
+        base = self._root / namespace
+        yield from self._file_keys(base / _OTHER)
+        if self._read_only:
+            for shard in self._legacy_shards(base):
+                yield from self._file_keys(shard)
+        for (name, key), record in self._overlay.items():
+            if name == namespace and record is not None:
+                yield key
+
+    def _hourly_keys(self, namespace: str, last: str, after: str) -> Iterator[str]:
+        """Keys in ``(after, last]`` from the day and hour folders, ascending, listing
+        only the folders whose hour can hold such keys."""
+        base = self._root / namespace
+        for day in self._subfolders(base, lambda name: len(name) == 10):
+            if day > last[:10] or day < after[:10]:
+                if day > last[:10]:
+                    return
+                continue
+            for hour in self._subfolders(base / day, lambda name: len(name) == 2):
+                prefix = f"{day}T{hour}"
+                if prefix > last[:13]:
+                    return
+                if prefix < after[:13]:
+                    continue
+                keys = sorted(self._file_keys(base / day / hour))
+                yield from (key for key in keys if after < key <= last)
+
+    @staticmethod
+    def _subfolders(folder: Path, wanted: object) -> list[str]:
+        try:
+            with os.scandir(folder) as entries:
+                return sorted(e.name for e in entries
+                              if e.is_dir() and wanted(e.name))  # type: ignore[operator]
+        except FileNotFoundError:
+            return []
+
+    @staticmethod
+    def _legacy_shards(base: Path) -> list[Path]:
+        try:
+            with os.scandir(base) as entries:
+                return [Path(e.path) for e in entries
+                        if e.is_dir() and _LEGACY_SHARD.fullmatch(e.name)]
+        except FileNotFoundError:
+            return []
+
+    # -- writing ----------------------------------------------------------------------
+
+    def write(self, namespace: str, key: str, record: JsonObject) -> None:
+        self.commit([Put(namespace, key, record)])
+
+    def delete(self, namespace: str, key: str) -> None:
+        self.commit([Delete(namespace, key)])
+
+    def replace(self, namespace: str, key: str, record: JsonObject, *,
+                expected: JsonObject | None) -> bool:
+        return self.commit([Put(namespace, key, record, expected=expected)])
+
+    def commit(self, ops: Sequence[Op]) -> bool:
+        self._check_writable()
+        if self._log is None:
+            raise StoreError("this store was closed")
+        resolved = [self._resolve(op) for op in ops]
+        if not resolved:
+            return True
+        with ExitStack() as held:
+            for stripe in sorted({self._stripe(ns, key) for _, ns, key, _, _ in resolved}):
+                held.enter_context(self._stripes[stripe])
+            if not all(self._holds(op) for op in ops):
+                return False
+            ticket = self._log.append(self._payload(resolved),
+                                      frozenset(path for *_, path in resolved))
+            try:
+                for op in resolved:
+                    self._apply(op)
+            except OSError as exc:
+                # Durable in the log, but the files lag: stop here, a restart replays it.
+                self._log.fail(f"a committed change could not reach its file: {exc}")
+                raise StoreError(f"could not apply a commit: {exc}") from exc
+            finally:
+                self._log.applied(ticket)
+        if any(kind == "del" and ns in self.ERASING for kind, ns, *_ in resolved):
+            self._log.flush()
+        return True
+
+    def _resolve(self, op: Op) -> _Resolved:
+        path = self._path(op.namespace, op.key)
+        if isinstance(op, Put):
+            return ("put", op.namespace, op.key, _dumps(dict(op.record)), path)
+        return ("del", op.namespace, op.key, None, path)
+
+    def _holds(self, op: Op) -> bool:
+        """Whether a :class:`Put`'s expectation holds (the caller holds its lock)."""
+        if not isinstance(op, Put) or op.expected is UNCONDITIONAL:
+            return True
+        if op.expected is None:
+            return not self._path(op.namespace, op.key).exists()  # cheaper than parsing
+        return self.read(op.namespace, op.key) == op.expected
+
+    @staticmethod
+    def _payload(resolved: list[_Resolved]) -> bytes:
+        parts = [f'["put",{_dumps(ns)},{_dumps(key)},{text}]' if kind == "put"
+                 else f'["del",{_dumps(ns)},{_dumps(key)}]'
+                 for kind, ns, key, text, _ in resolved]
+        return ("[" + ",".join(parts) + "]").encode()
+
+    def _apply(self, op: _Resolved) -> None:
+        """Write one op to its record file, not synced: the log holds it until the
+        segment's checkpoint syncs the file."""
+        kind, _, _, text, path = op
+        if kind == "del":
+            for kept in self._kept_paths(path):
+                kept.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
+            return
+        make_private_dirs(path.parent)
+        tmp = self._tmp_dir / f"{os.getpid()}-{threading.get_ident()}-{path.name}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        try:
+            os.fchmod(fd, FILE_MODE)  # the umask may have taken bits away from the mode
+            data = memoryview(f'{{"_default":{{"1":{text}}}}}'.encode())
+            while data:
+                data = data[os.write(fd, data):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+
+    @staticmethod
+    def _make_durable(paths: set[Path]) -> None:
+        """Fsync record files and the folders holding them (renames and deletions)."""
+        for path in sorted(paths):
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # deleted since: its folder's fsync makes that durable
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for folder in sorted({path.parent for path in paths}):
+            with contextlib.suppress(FileNotFoundError):
+                fsync_dir(folder)
 
     def _check_writable(self) -> None:
         if self._read_only:
             raise StoreError("this store was opened read-only")
 
+    # -- the log at open --------------------------------------------------------------
+
+    def _replay(self) -> int:
+        """Apply every commit left in the log to the record files, durably, then
+        delete the log; the number of the last segment seen. Safe to interrupt: the
+        log goes only after the files are synced, and applying it again is harmless."""
+        segments = segment_paths(self._log_dir)
+        touched: set[Path] = set()
+        replayed: list[Path] = []
+        for position, segment in enumerate(segments):
+            try:
+                for ops in read_frames(segment):
+                    touched |= self._apply_logged(ops)
+            except SegmentDamage as damage:
+                if position == len(segments) - 1:
+                    log.warning("dropped an unacknowledged commit torn at the end of "
+                                "the log (%s, byte %d)", segment.name, damage.offset)
+                else:
+                    kept = keep_aside(segment)
+                    log.error("a commit log segment is damaged at byte %d; commits "
+                              "before it were applied, the segment is kept at %s",
+                              damage.offset, kept)
+                    continue
+            replayed.append(segment)
+        self._make_durable(touched)
+        for segment in replayed:  # oldest first: a rerun never applies old over new
+            segment.unlink()
+        if segments:
+            fsync_dir(self._log_dir)
+            log.info("replayed %d commit log segment(s)", len(segments))
+        return segment_number(segments[-1]) if segments else 0
+
+    def _apply_logged(self, ops: list[LogOp]) -> set[Path]:
+        paths = set()
+        for kind, namespace, key, record in ops:
+            path = self._path(namespace, key)
+            self._apply((kind, namespace, key, _dumps(record) if kind == "put" else None,
+                         path))
+            paths.add(path)
+        return paths
+
+    def _log_overlay(self) -> dict[tuple[str, str], Record | None]:
+        """What the log says, for a read-only open with no writer: every commit up to
+        the first damaged frame."""
+        overlay: dict[tuple[str, str], Record | None] = {}
+        for segment in segment_paths(self._log_dir):
+            try:
+                for ops in read_frames(segment):
+                    for kind, namespace, key, record in ops:
+                        overlay[(namespace, key)] = record if kind == "put" else None
+            except (SegmentDamage, FileNotFoundError):
+                break
+        return overlay
+
+    def _move_to_time_layout(self) -> None:
+        """Move the records of time-ordered namespaces out of hash shards (an older
+        layout) into day and hour folders. Each move is a rename, so a kill leaves
+        every file in one place or the other, and running it again finishes the job."""
+        for namespace in self.TIME_ORDERED:
+            for shard in self._legacy_shards(self._root / namespace):
+                moved_to: set[Path] = set()
+                for entry in list(os.scandir(shard)):
+                    key = unquote(entry.name.split(_SUFFIX)[0])
+                    target = self._path(namespace, key).parent
+                    make_private_dirs(target)
+                    os.rename(entry.path, target / entry.name)
+                    moved_to.add(target)
+                for folder in moved_to:
+                    fsync_dir(folder)
+                with contextlib.suppress(OSError):
+                    shard.rmdir()
+                fsync_dir(shard.parent)
+
     def close(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+            with contextlib.suppress(OSError):
+                self._log_dir.rmdir()  # empty when everything was written back
+                fsync_dir(self._root)
         if self._lock_file is not None:
             os.close(self._lock_file)
             self._lock_file = None

@@ -1,0 +1,252 @@
+"""The TinyDB store's commit log (issue 13): group commit, replay, write-back, the
+time-ordered due index; all on real files, crashes made by a real child process."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from bot.interfaces import Delete, Put, StoreError
+from bot.storage import TinyDBStore
+from tests.conftest import REPO
+
+PEOPLE = "people"
+DUE = "nudge_due"
+
+
+def segments(root: Path) -> list[Path]:
+    log_dir = root / ".log"
+    return sorted(p for p in log_dir.iterdir() if p.name.endswith(".log")) \
+        if log_dir.is_dir() else []
+
+
+def write_segment(root: Path, number: int, commits: list[list[list[object]]],
+                  tail: bytes = b"") -> Path:
+    """A log segment as a killed writer leaves it: frames, then maybe a torn tail."""
+    from bot.storage.commit_log import encode_frame
+
+    (root / ".log").mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = root / ".log" / f"{number:012d}.log"
+    path.write_bytes(b"".join(encode_frame(json.dumps(ops).encode()) for ops in commits)
+                     + tail)
+    return path
+
+
+def commit_and_die(root: Path, code: str) -> None:
+    """Run ``code`` against a writable store in a child that exits without close."""
+    script = ("import os, sys\nfrom bot.interfaces import Put, Delete\n"
+              "from bot.storage import TinyDBStore\n"
+              "store = TinyDBStore(sys.argv[1], log_max_age=3600)\n"
+              f"{code}\nos._exit(0)\n")
+    subprocess.run([sys.executable, "-c", script, str(root)], cwd=REPO, check=True,
+                   env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+
+
+def test_a_commit_with_a_failing_expectation_writes_nothing(tmp_path: Path) -> None:
+    store = TinyDBStore(tmp_path / "db")
+    store.write(PEOPLE, "a", {"v": 1})
+    refused = store.commit([Put(PEOPLE, "a", {"v": 2}, expected={"v": 1}),
+                            Put(PEOPLE, "b", {"v": 1}),
+                            Put(PEOPLE, "c", {"v": 1}, expected={"v": 0}),
+                            Delete(PEOPLE, "a")])
+    assert refused is False
+    assert store.read(PEOPLE, "a") == {"v": 1} and store.read(PEOPLE, "b") is None
+    assert store.commit([Put(PEOPLE, "a", {"v": 2}, expected={"v": 1}),
+                         Put(PEOPLE, "b", {"v": 1}, expected=None)])
+    assert store.read_many(PEOPLE, ["a", "b"]) == {"a": {"v": 2}, "b": {"v": 1}}
+    store.close()
+
+
+def test_a_commit_is_seen_at_once_by_readers_before_write_back(tmp_path: Path) -> None:
+    root = tmp_path / "db"
+    store = TinyDBStore(root, log_max_age=3600)
+    reader = TinyDBStore(root, read_only=True)
+    assert store.commit([Put(PEOPLE, "a", {"v": 1}),
+                         Put(DUE, "2026-11-28T09:00:00+00:00|n1", {})])
+    assert len(segments(root)) == 1  # not written back yet
+    assert store.read(PEOPLE, "a") == reader.read(PEOPLE, "a") == {"v": 1}
+    assert list(reader.keys(DUE)) == ["2026-11-28T09:00:00+00:00|n1"]
+    store.close()
+    assert segments(root) == []
+    assert TinyDBStore(root, read_only=True).read(PEOPLE, "a") == {"v": 1}
+
+
+def test_a_process_that_dies_without_close_is_replayed_at_the_next_open(
+        tmp_path: Path) -> None:
+    root = tmp_path / "db"
+    commit_and_die(root, "store.commit([Put('people', 'a', {'v': 1}), "
+                         "Put('people', 'b', {'v': 2})])\nstore.delete('events', 'zz')")
+    assert len(segments(root)) == 1
+    # A power cut could lose record files written since the last write-back: the log
+    # holds them. Take one away to show replay puts it back.
+    [lost] = (root / PEOPLE).glob(f"*/{quote('b', safe='')}.json")
+    lost.unlink()
+    store = TinyDBStore(root)
+    assert store.read_many(PEOPLE, ["a", "b"]) == {"a": {"v": 1}, "b": {"v": 2}}
+    assert segments(root) == []  # applied durably, then deleted
+    store.close()
+
+
+def test_a_torn_tail_is_an_unacknowledged_commit_and_is_dropped(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.storage.commit_log import encode_frame
+
+    root = tmp_path / "db"
+    whole = encode_frame(json.dumps([["put", PEOPLE, "b", {"v": 2}]]).encode())
+    write_segment(root, 1, [[["put", PEOPLE, "a", {"v": 1}]]], tail=whole[:-3])
+    with caplog.at_level(logging.WARNING):
+        store = TinyDBStore(root)
+    assert store.read(PEOPLE, "a") == {"v": 1} and store.read(PEOPLE, "b") is None
+    assert "torn at the end of the log" in caplog.text
+    store.close()
+
+
+def test_a_damaged_segment_before_the_last_is_kept_aside_and_later_ones_applied(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    root = tmp_path / "db"
+    write_segment(root, 1, [[["put", PEOPLE, "a", {"v": 1}]]],
+                  tail=b"\x00\x00\x00\x09garbage")
+    write_segment(root, 2, [[["put", PEOPLE, "b", {"v": 2}]]])
+    with caplog.at_level(logging.ERROR):
+        store = TinyDBStore(root)
+    assert store.read_many(PEOPLE, ["a", "b"]) == {"a": {"v": 1}, "b": {"v": 2}}
+    [kept] = (root / ".log").glob("000000000001.log.corrupt-*")
+    assert kept.read_bytes().endswith(b"garbage")
+    assert "segment is damaged" in caplog.text and str(kept) in caplog.text
+    store.write(PEOPLE, "c", {"v": 3})  # new segments never collide with the kept one
+    store.close()
+    assert TinyDBStore(root, read_only=True).read(PEOPLE, "c") == {"v": 3}
+
+
+def test_a_read_only_open_sees_commits_only_in_the_log(tmp_path: Path) -> None:
+    root = tmp_path / "db"
+    TinyDBStore(root).close()
+    write_segment(root, 7, [
+        [["put", PEOPLE, "a", {"v": 1}], ["put", DUE, "2026-11-28T09:00:00+00:00|n", {}]],
+        [["del", PEOPLE, "a"], ["put", PEOPLE, "b", {"v": 2}]]], tail=b"\x00\x00")
+    reader = TinyDBStore(root, read_only=True)
+    assert reader.read(PEOPLE, "a") is None and reader.read(PEOPLE, "b") == {"v": 2}
+    assert set(reader.keys(PEOPLE)) == {"b"} and reader.namespaces() == [DUE, PEOPLE]
+    assert list(reader.keys_through(DUE, "2026-11-29")) == ["2026-11-28T09:00:00+00:00|n"]
+    assert not list((root / PEOPLE).glob("*/*.json"))  # it wrote nothing
+    assert len(segments(root)) == 1
+
+
+def test_many_threads_commit_at_once_with_fewer_syncs_than_commits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    syncs = []
+    real = os.fdatasync
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (syncs.append(fd), real(fd))[-1])
+    root = tmp_path / "db"
+    store = TinyDBStore(root, log_max_age=3600)
+    start = threading.Barrier(50)
+
+    def person(n: int) -> None:
+        start.wait()
+        for turn in range(10):
+            assert store.commit([Put(PEOPLE, f"p{n}", {"turn": turn}),
+                                 Put("events", f"e{n}-{turn}", {"n": n})])
+
+    threads = [threading.Thread(target=person, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 0 < len(syncs) < 500 / 2, f"{len(syncs)} fdatasyncs for 500 commits"
+    os.replace(root, tmp_path / "copy")  # as a crash would leave it: log not written back
+    store.close()
+    reopened = TinyDBStore(tmp_path / "copy")
+    assert reopened.read_many(PEOPLE, [f"p{n}" for n in range(50)]) == {
+        f"p{n}": {"turn": 9} for n in range(50)}
+    assert len(list(reopened.keys("events"))) == 500
+    reopened.close()
+
+
+def test_write_back_removes_closed_segments_and_keeps_the_newest_values(
+        tmp_path: Path) -> None:
+    root = tmp_path / "db"
+    store = TinyDBStore(root, log_max_bytes=512, log_max_age=3600)
+    for n in range(200):
+        store.write(PEOPLE, f"p{n % 7}", {"n": n})
+    deadline = time.monotonic() + 10
+    while len(segments(root)) > 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(segments(root)) <= 1  # every closed segment was written back
+    assert {store.read(PEOPLE, f"p{k}")["n"] for k in range(7)} == set(range(193, 200))
+    aged = TinyDBStore(tmp_path / "aged", log_max_age=0.05)
+    aged.write(PEOPLE, "a", {"v": 1})
+    while segments(tmp_path / "aged") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert segments(tmp_path / "aged") == []  # an idle segment is written back by age
+    aged.close()
+    store.close()
+
+
+def test_a_failed_log_sync_fails_the_commit_and_applies_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = TinyDBStore(tmp_path / "db")
+
+    def broken(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", broken)
+    with pytest.raises(StoreError, match="could not be made durable"):
+        store.commit([Put(PEOPLE, "a", {"v": 1}), Put(PEOPLE, "b", {"v": 1})])
+    assert store.read(PEOPLE, "a") is None and store.read(PEOPLE, "b") is None
+    monkeypatch.undo()
+    with pytest.raises(StoreError):  # refused until a restart replays the log
+        store.write(PEOPLE, "c", {"v": 1})
+    store.close()
+
+
+def due(day: int, hour: int, name: str) -> str:
+    return f"2026-12-{day:02d}T{hour:02d}:00:00+00:00|{name}"
+
+
+def test_keys_through_reads_the_due_index_in_order_within_bounds_and_lazily(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = TinyDBStore(tmp_path / "db")
+    keys = [due(day, hour, name) for day in (3, 1, 2) for hour in (23, 0, 9)
+            for name in ("b", "a")]
+    store.commit([Put(DUE, key, {}) for key in keys])
+    store.write(DUE, "not-a-time", {})
+    assert list(store.keys_through(DUE, due(2, 9, "a"))) == sorted(
+        k for k in keys if k <= due(2, 9, "a"))
+    assert list(store.keys_through(DUE, due(3, 0, "b"), after=due(2, 9, "a"))) == [
+        due(2, 9, "b"), due(2, 23, "a"), due(2, 23, "b"), due(3, 0, "a"), due(3, 0, "b")]
+    assert list(store.keys_through(DUE, "z")) == [*sorted(keys), "not-a-time"]
+    assert (tmp_path / "db" / DUE / "2026-12-02" / "09").is_dir()
+
+    listed: list[str] = []
+    real = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path: (listed.append(str(path)), real(path))[-1])
+    first = next(store.keys_through(DUE, "9999"))
+    assert first == due(1, 0, "a")
+    assert not any("2026-12-02" in path or "2026-12-03" in path for path in listed)
+    store.close()
+
+
+def test_due_entries_of_the_hashed_layout_move_to_day_folders_at_open(
+        tmp_path: Path) -> None:
+    root = tmp_path / "db"
+    key = due(5, 7, "old")
+    shard = root / DUE / "3f"
+    shard.mkdir(parents=True)
+    (shard / (quote(key, safe="") + ".json")).write_text('{"_default": {"1": {}}}')
+    (shard / (quote(key, safe="") + ".json.corrupt-20261101T000000")).write_text("x")
+    store = TinyDBStore(root)
+    assert list(store.keys_through(DUE, "9999")) == [key]
+    assert store.read(DUE, key) == {} and store.kept_aside(DUE, key) == ["x"]
+    assert not shard.exists()
+    store.delete(DUE, key)
+    assert list(store.keys(DUE)) == []
+    store.close()
