@@ -13,6 +13,16 @@ baseline, measured in the same run with the same client, is the raw cost of as m
 ``chat.postMessage`` calls one after another; it is taken before, between and after the
 stores, and each store is compared with the mean of the two around it.
 
+Issue 13's floors, taken at the same moments and at the dispatcher's concurrency (8
+people at once; 16 for the two-dispatcher row, 8 each): (a) a bare ``chat.postMessage``
+loop, and (b) the same loop where every post is followed by one small record appended to
+one ``O_APPEND`` file and ``fdatasync``'d (in a worker thread, as the dispatcher's store
+writes are), on the disk under ``--dir``. Goals: TinyDB within 1.3x of (b), and
+PostgreSQL with TWO dispatchers (two coaches on the same database, ``send_due`` at the
+same time) within 1.3x of (a). The stand-in counts posts per nudge id (the Slack
+metadata every check-in carries), so the two-dispatcher row also shows that no check-in
+went out twice.
+
     .venv/bin/python bench/nudge_dispatch.py [--nudges 10000] [--stores tinydb,postgres]
         [--dir /tmp] [--pg-url URL] [--pg-fast] [--quick]
 """
@@ -22,13 +32,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -63,20 +77,51 @@ from bot.nudges.dispatcher import NudgeDispatcher
 from bot.settings import Settings
 from bot.storage import MemoryStore
 from tests.conversation import Conversation
+from tests.standins.slack_api import ApiCall
 
 TEAM = "T0BENCH"
 TOKEN = "xoxb-bench-nudges"
-DUE_KIND = "heard_back"  # the check-in made due; the other five stay in the future
+# The check-in made due; the others stay in the future. Not "heard_back": recording the
+# feedback cancels it (and the chase), so it is no longer active in the finished run.
+DUE_KIND = "connect"
 DUE_AT = START - timedelta(hours=1)  # Friday 09:00 UTC: window opens, weekday, UTC zone
 CHUNK = 2_000
+CONCURRENCY = 8  # NudgeDispatcher's default: people served at once by one dispatcher
+APPEND_RECORD = b'{"nudge": "0123456789abcdef01234567", "state": "sent"}\n'
 
 
 # -- the stand-in, in its own process -------------------------------------------------
 
 
+class NudgeCountingStandIn(BenchStandIn):
+    """The bench's stand-in, also counting posts per nudge id (Slack message metadata,
+    ``event_payload.nudge_id``, which every check-in carries): a check-in sent twice
+    shows as a count of 2. The Web API method ``bench.nudges`` answers with the totals."""
+
+    def __init__(self, *, team: str) -> None:
+        super().__init__(team=team)
+        self.nudge_posts: Counter[str] = Counter()
+
+    def _answer(self, method: str, p: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if method == "bench.nudges":
+            twice = [count for count in self.nudge_posts.values() if count > 1]
+            return {"ok": True, "posts": sum(self.nudge_posts.values()),
+                    "distinct": len(self.nudge_posts), "sent_twice": len(twice),
+                    "extra_posts": sum(twice) - len(twice)}
+        return super()._answer(method, p, token)
+
+    async def _record(self, call: ApiCall) -> None:
+        await super()._record(call)
+        if call.method == "chat.postMessage" and call.status == 200:
+            metadata = call.params.get("metadata")
+            payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+            if isinstance(payload, dict) and payload.get("nudge_id"):
+                self.nudge_posts[str(payload["nudge_id"])] += 1
+
+
 async def serve_standin() -> None:
     """Child process: print the stand-in's URL, serve until stdin closes."""
-    standin = BenchStandIn(team=TEAM)
+    standin = NudgeCountingStandIn(team=TEAM)
     await standin.start()
     print(f"URL {standin.api_url}", flush=True)
     try:
@@ -146,45 +191,166 @@ async def baseline(client: AsyncWebClient, count: int) -> float:
     return time.perf_counter() - started
 
 
+async def concurrently(count: int, workers: int, one: Callable[[int], Awaitable[None]]) -> float:
+    """Seconds for ``count`` calls of ``one``, ``workers`` of them in flight at a time, as
+    the dispatcher's semaphore lets ``concurrency`` people through."""
+    numbers = iter(range(count))
+
+    async def worker() -> None:
+        for i in numbers:  # shared: each number is taken by exactly one worker
+            await one(i)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return time.perf_counter() - started
+
+
+async def floor_posts(client: AsyncWebClient, count: int, workers: int) -> float:
+    """Floor (a): a bare chat.postMessage loop, ``workers`` at once."""
+
+    async def post(i: int) -> None:
+        await client.chat_postMessage(channel="D0FLOOR", text=f"floor {i}",
+                                      unfurl_links=False, unfurl_media=False)
+
+    return await concurrently(count, workers, post)
+
+
+def append_durably(fd: int) -> None:
+    """One small record on the end of the log, on disk when this returns."""
+    os.write(fd, APPEND_RECORD)
+    os.fdatasync(fd)
+
+
+async def floor_posts_and_append(client: AsyncWebClient, count: int, workers: int,
+                                 log_path: Path) -> float:
+    """Floor (b): post, then append one record to one O_APPEND file and fdatasync it (in a
+    worker thread, as the dispatcher writes its store): the least a durable mark costs."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    async def post_and_append(i: int) -> None:
+        await client.chat_postMessage(channel="D0FLOOR", text=f"floor {i}",
+                                      unfurl_links=False, unfurl_media=False)
+        await asyncio.to_thread(append_durably, fd)
+
+    try:
+        return await concurrently(count, workers, post_and_append)
+    finally:
+        os.close(fd)
+        log_path.unlink(missing_ok=True)
+
+
+Floors = dict[str, float]
+
+
+async def floors(client: AsyncWebClient, count: int, tmp: Path) -> Floors:
+    """Every floor once, the same number of posts each."""
+    return {
+        "one at a time": await baseline(client, count),
+        "a": await floor_posts(client, count, CONCURRENCY),
+        "a16": await floor_posts(client, count, 2 * CONCURRENCY),
+        "b": await floor_posts_and_append(client, count, CONCURRENCY, tmp / "floor.log"),
+    }
+
+
 async def stats(client: AsyncWebClient) -> dict[str, int]:
     response = await client.api_call("bench.stats")
     return dict(response["counts"])
 
 
-async def dispatch(kind: str, store: Store, client: AsyncWebClient, count: int,
+async def nudge_posts(client: AsyncWebClient) -> dict[str, int]:
+    """The stand-in's per-nudge-id post totals (see :class:`NudgeCountingStandIn`)."""
+    response = await client.api_call("bench.nudges")
+    return {k: int(response[k]) for k in ("posts", "distinct", "sent_twice", "extra_posts")}
+
+
+def count_due(coach: Any, now: Any) -> int:
+    """How many check-ins one pass would find due (whatever ``due`` returns, consumed)."""
+    return sum(1 for _ in coach.nudge_book.due(now))
+
+
+async def dispatch(label: str, stores: list[Store], client: AsyncWebClient, count: int,
                    pg_url: str | None) -> dict[str, float | str]:
-    filled = populate(store, count, pg_url)
+    """Fill the first store with ``count`` due check-ins, then one ``send_due`` pass on
+    each store at the same time (one dispatcher per store, each on its own coach: two
+    stores on one database are two processes sharing it)."""
+    filled = populate(stores[0], count, pg_url)
     clock = ManualClock(START)
-    coach = new_coach(store, clock)
+    coaches = [new_coach(store, clock) for store in stores]
     started = time.perf_counter()
-    due = len(await asyncio.to_thread(coach.nudge_book.due, clock.now()))
+    due = await asyncio.to_thread(count_due, coaches[0], clock.now())
     scan = time.perf_counter() - started
     if due != count:
-        raise RuntimeError(f"{kind}: {due} nudges due, expected {count}")
-    dispatcher = NudgeDispatcher.using(coach, senders={"slack": SlackNudgeSender(client)})
-    before = await stats(client)
+        raise RuntimeError(f"{label}: {due} nudges due, expected {count}")
+    dispatchers = [NudgeDispatcher.using(coach, senders={"slack": SlackNudgeSender(client)})
+                   for coach in coaches]
+    before, posts_before = await stats(client), await nudge_posts(client)
     started = time.perf_counter()
-    report = await dispatcher.send_due()
+    reports = await asyncio.gather(*(d.send_due() for d in dispatchers))
     took = time.perf_counter() - started
-    after = await stats(client)
+    after, posts_after = await stats(client), await nudge_posts(client)
     calls = {m: after.get(m, 0) - before.get(m, 0) for m in after}
-    if report.sent != count or calls.get("chat.postMessage", 0) != count:
-        raise RuntimeError(f"{kind}: {report.summary()}; stand-in saw {calls}")
-    left = await asyncio.to_thread(coach.nudge_book.due, clock.now())
+    posts = {k: posts_after[k] - posts_before[k] for k in posts_after}
+    sent = sum(report.sent for report in reports)
+    if sent != count or calls.get("chat.postMessage", 0) != count or posts["sent_twice"]:
+        raise RuntimeError(f"{label}: {[r.summary() for r in reports]}; stand-in saw {calls}, "
+                           f"per nudge id {posts}")
+    left = await asyncio.to_thread(count_due, coaches[0], clock.now())
     if left:
-        raise RuntimeError(f"{kind}: {len(left)} nudges still due after the pass")
-    return {"fill": filled, "scan": scan, "seconds": took, "report": report.summary(),
-            "calls": ", ".join(f"{m} {n}" for m, n in sorted(calls.items()) if n)}
+        raise RuntimeError(f"{label}: {left} nudges still due after the pass")
+    return {"fill": filled, "scan": scan, "seconds": took,
+            "report": " + ".join(report.summary() for report in reports),
+            "twice": f"{posts['sent_twice']} of {posts['distinct']:,} nudge ids",
+            "calls": ", ".join(f"{m} {n}" for m, n in sorted(calls.items())
+                               if n and not m.startswith("bench."))}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One dispatch row: a store kind and how many dispatchers share it."""
+
+    kind: str
+    dispatchers: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}, {self.dispatchers} dispatcher{'s' if self.dispatchers > 1 else ''}"
+
+
+def cases(stores: list[str]) -> list[Case]:
+    """TinyDB with its one dispatcher (one process owns the folder); PostgreSQL with one,
+    then with two sharing the database."""
+    found = []
+    for kind in stores:
+        found.append(Case(kind, 1))
+        if kind == "postgres":
+            found.append(Case(kind, 2))
+    return found
+
+
+async def run_case(case: Case, client: AsyncWebClient, count: int, tmp: Path,
+                   pg: BenchPostgres | None) -> dict[str, float | str]:
+    name = f"bench_nudges_{case.kind}_{case.dispatchers}"
+    with contextlib.ExitStack() as stack:
+        first = stack.enter_context(open_backend(case.kind, tmp_root=tmp, pg=pg, name=name))
+        stores = [first]
+        url = pg.url_for(name) if case.kind == "postgres" and pg else None
+        for _ in range(1, case.dispatchers):
+            from bot.storage.postgres import PostgresStore
+
+            if url is None:
+                raise ValueError("only PostgreSQL is shared by several dispatchers")
+            stores.append(stack.enter_context(PostgresStore(url)))
+        return await dispatch(case.label, stores, client, count, url)
 
 
 async def run(args: argparse.Namespace) -> None:
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     print(f"nudge_dispatch: {machine()}")
-    print(f"{args.nudges:,} due nudges per store, one per person; baseline {args.nudges:,} "
-          "chat.postMessage calls, before, between and after the stores")
+    print(f"{args.nudges:,} due nudges per store, one per person; floors of {args.nudges:,} "
+          "chat.postMessage calls each, before, between and after the stores")
     total = time.perf_counter()
-    results: dict[str, dict[str, float | str]] = {}
-    baselines: list[float] = []
+    results: dict[Case, dict[str, float | str]] = {}
+    measured: list[Floors] = []
     with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         _, api_url = stack.enter_context(standin_process())
         pg = None
@@ -195,37 +361,64 @@ async def run(args: argparse.Namespace) -> None:
         async with aiohttp.ClientSession() as session:
             client = make_web_client(settings, token=TOKEN, session=session)
             await baseline(client, 200)  # warm up: connection, imports
-            baselines.append(await baseline(client, args.nudges))
-            for kind in stores:
-                with open_backend(kind, tmp_root=Path(tmp), pg=pg,
-                                  name=f"bench_nudges_{kind}") as store:
-                    url = pg.url_for(f"bench_nudges_{kind}") if kind == "postgres" and pg else None
-                    results[kind] = await dispatch(kind, store, client, args.nudges, url)
-                baselines.append(await baseline(client, args.nudges))
-                print(f"  {kind}: {args.nudges / float(results[kind]['seconds']):,.0f} nudges/s",
+            measured.append(await floors(client, args.nudges, Path(tmp)))
+            for case in cases(stores):
+                results[case] = await run_case(case, client, args.nudges, Path(tmp), pg)
+                measured.append(await floors(client, args.nudges, Path(tmp)))
+                print(f"  {case.label}: "
+                      f"{args.nudges / float(results[case]['seconds']):,.0f} nudges/s",
                       flush=True)
-    n = args.nudges
-    rows = []
-    for index, baseline_seconds in enumerate(baselines):
-        rows.append([f"baseline {index + 1}: chat.postMessage only", f"{n:,}",
-                     f"{baseline_seconds:.1f}", f"{n / baseline_seconds:,.0f}",
-                     fmt_ms(baseline_seconds / n), "", "", ""])
-    for index, (kind, result) in enumerate(results.items()):
-        seconds = float(result["seconds"])
-        around = (baselines[index] + baselines[index + 1]) / 2
-        rows.append([f"dispatch, {kind}", f"{n:,}", f"{seconds:.1f}", f"{n / seconds:,.0f}",
-                     fmt_ms(seconds / n), fmt_ratio(seconds / around),
-                     f"{float(result['scan']):.2f}", f"{float(result['fill']):.1f}"])
-    print_table(
-        "Due nudges dispatched to the Slack stand-in (ratio: time per nudge / time per "
-        "chat.postMessage in the baselines before and after)",
-        ["what", "count", "seconds", "per second", "ms each", "vs baseline",
-         "due scan s", "fill s"],
-        rows,
-    )
-    for kind, result in results.items():
-        print(f"{kind}: {result['report']}; stand-in calls: {result['calls']}")
+    print_tables(args.nudges, measured, results)
     print(f"\ntotal {time.perf_counter() - total:.1f}s")
+
+
+FLOOR_NAMES = {
+    "one at a time": "bare chat.postMessage, one at a time",
+    "a": f"floor (a): bare chat.postMessage, {CONCURRENCY} at once",
+    "a16": f"floor (a): bare chat.postMessage, {2 * CONCURRENCY} at once",
+    "b": f"floor (b): post + fdatasync'd append, {CONCURRENCY} at once",
+}
+
+
+def print_tables(n: int, measured: list[Floors],
+                 results: dict[Case, dict[str, float | str]]) -> None:
+    rows: list[list[object]] = []
+    for index, taken in enumerate(measured):
+        for key, seconds in taken.items():
+            rows.append([f"{FLOOR_NAMES[key]} ({index + 1})", f"{n:,}", f"{seconds:.1f}",
+                         f"{n / seconds:,.0f}", fmt_ms(seconds / n)])
+    for case, result in results.items():
+        seconds = float(result["seconds"])
+        rows.append([f"dispatch, {case.label}", f"{n:,}", f"{seconds:.1f}",
+                     f"{n / seconds:,.0f}", fmt_ms(seconds / n)])
+    print_table("Check-ins and floors to the Slack stand-in (each floor taken before, between "
+                "and after the stores, numbered in order)",
+                ["what", "count", "seconds", "per second", "ms each"], rows)
+
+    ratios: list[list[object]] = []
+    for index, (case, result) in enumerate(results.items()):
+        seconds = float(result["seconds"])
+        around = measured[index:index + 2]
+
+        def mean(key: str, around: list[Floors] = around) -> float:
+            return sum(f[key] for f in around) / len(around)
+
+        goal = ("vs (b) <= 1.3x" if case.kind == "tinydb" and case.dispatchers == 1 else
+                "vs (a) at 16 <= 1.3x" if case.kind == "postgres" and case.dispatchers == 2
+                else "")
+        ratios.append([f"dispatch, {case.label}", f"{n / seconds:,.0f}",
+                       fmt_ratio(seconds / mean("one at a time")),
+                       fmt_ratio(seconds / mean("a")), fmt_ratio(seconds / mean("a16")),
+                       fmt_ratio(seconds / mean("b")), goal, str(result["twice"]),
+                       f"{float(result['scan']):.2f}", f"{float(result['fill']):.1f}"])
+    print_table("Time per check-in against the floors (mean of the floors taken just before "
+                "and just after each row); 'sent twice': nudge ids the stand-in got more "
+                "than one post for",
+                ["what", "per second", "vs one at a time", f"vs (a) at {CONCURRENCY}",
+                 f"vs (a) at {2 * CONCURRENCY}", f"vs (b) at {CONCURRENCY}", "goal",
+                 "sent twice", "due scan s", "fill s"], ratios)
+    for case, result in results.items():
+        print(f"{case.label}: {result['report']}; stand-in calls: {result['calls']}")
 
 
 def main() -> None:
@@ -237,14 +430,14 @@ def main() -> None:
     parser.add_argument("--pg-url", help="use this PostgreSQL server instead of starting one")
     parser.add_argument("--pg-fast", action="store_true",
                         help="start PostgreSQL with fsync=off like the tests (default: durable)")
-    parser.add_argument("--quick", action="store_true", help="1,000 nudges")
+    parser.add_argument("--quick", action="store_true", help="500 nudges")
     parser.add_argument("--standin", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.standin:
         asyncio.run(serve_standin())
         return
     if args.quick:
-        args.nudges = 1_000
+        args.nudges = 500
     asyncio.run(run(args))
 
 
