@@ -35,9 +35,12 @@ class SafetyCheck:
 
     def is_crisis(self, text: str) -> bool:
         value = normalise(text)
-        for pattern in self._content.ordinary_patterns:
-            value = pattern.sub(" ", value)
-        return any(p.search(value) for p in self._content.safety_patterns)
+        content = self._content
+        if content.ordinary_any is not None:
+            value = content.ordinary_any.sub(" ", value)
+        if content.safety_any is not None:
+            return content.safety_any.search(value) is not None
+        return any(p.search(value) for p in content.safety_patterns)
 
     def resources_for(self, *, country: str | None = None, timezone: str | None = None) -> str:
         """The helplines of the person's country: the one they named, else the one their
