@@ -19,6 +19,7 @@ def test_corrupt_person_file_gets_a_clear_message(tmp_path: Path, content: Conte
     conv = Conversation(Coach(store=store, content=content, clock=clock),
                         UserRef("test", "T1", "U1"))
     log_rejection(conv)
+    store.sync_files()
     [path] = (tmp_path / "db" / "people").glob("*/*.json")
     path.write_bytes(b"\x00\xff not json")
     conv.command("start")

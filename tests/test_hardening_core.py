@@ -138,6 +138,7 @@ def test_forget_removes_and_export_includes_a_quarantined_record(
     conv = Conversation(Coach(store=store, content=content, clock=clock), SOMEONE)
     conv.coach.set_display_name(SOMEONE, "Sam Quarantine")
     log_rejection(conv)
+    store.sync_files()
     [path] = (tmp_path / "db" / PEOPLE).glob("*/*.json")
     damaged = path.read_bytes()[:-7]  # a torn record: ids, display name, settings
     path.write_bytes(damaged)
@@ -215,6 +216,7 @@ def test_data_files_are_0600_and_folders_0700_under_umask_022(
     log_rejection(conv)
     conv.pick("Email")
     conv.pick("later")  # plans a check-in: nudge records and index entries
+    store.sync_files()
     [path] = (root / PEOPLE).glob("*/*.json")
     path.write_bytes(b"not json")
     conv.command("start")  # the unreadable record is moved aside
@@ -402,6 +404,7 @@ def test_a_write_is_logged_and_synced_before_its_file_then_written_back(
     when the log is written back (here, at close)."""
     store = TinyDBStore(tmp_path / "db")
     store.write(PEOPLE, "slack:T1:U1", {"v": 1})  # its folders exist from now on
+    store.sync_files()
     [path] = (tmp_path / "db" / PEOPLE).glob("*/*.json")
     calls = record_durability_calls(monkeypatch)
     real_fdatasync = os.fdatasync
@@ -409,6 +412,7 @@ def test_a_write_is_logged_and_synced_before_its_file_then_written_back(
         calls.append(("fdatasync", os.readlink(f"/proc/self/fd/{fd}"),
                       str(os.fstat(fd).st_size))), real_fdatasync(fd))[-1])
     store.write(PEOPLE, "slack:T1:U1", {"v": 2, "name": "Zoë"})
+    store.sync_files()  # the file is replaced after the commit returns, off its path
     [(_, tmp, _)] = [c for c in calls if c[0] == "replace"]
     assert Path(tmp).parent == tmp_path / "db" / ".tmp"
     [(_, segment, _)] = [c for c in calls if c[0] == "fdatasync"]

@@ -152,6 +152,7 @@ def test_a_corrupt_count_file_is_kept_aside_and_counting_goes_on(
         tmp_path: Path, content: Content, clock: ManualClock) -> None:
     with TinyDBStore(tmp_path / "db") as store:
         talk(store, content, clock).send(CRISIS)
+        store.sync_files()
         [path] = (tmp_path / "db" / STATS).glob("*/*.json")
         path.write_bytes(b"\x00\xff not json")
         conv = Conversation(Coach(store=store, content=content, clock=clock),

@@ -82,6 +82,7 @@ def test_tinydb_files_are_tinydb_databases(tmp_path: Path) -> None:
 def test_corrupt_record_is_reported_and_kept_aside(tmp_path: Path) -> None:
     store = TinyDBStore(tmp_path / "db")
     store.write("people", "k", {"v": 1})
+    store.sync_files()  # the applier has written the file this test tears
     [path] = (tmp_path / "db" / "people").glob("*/*.json")
     path.write_text('{"_default": {"1": {"v": ')
     with pytest.raises(CorruptRecordError) as caught:
@@ -103,6 +104,7 @@ def test_one_writer_process_at_a_time(tmp_path: Path) -> None:
     assert out.startswith("StoreInUseError") and "in use by another notnow process" in out
     reader = TinyDBStore(tmp_path / "db", read_only=True)
     store.write("people", "k", {"v": 1})
+    store.sync_files()  # another process reads the files: a few milliseconds behind
     assert reader.read("people", "k") == {"v": 1}
     with pytest.raises(StoreError):
         reader.write("people", "k", {})
@@ -151,6 +153,7 @@ def test_kept_aside_copies_are_exported_then_deleted_with_the_record(store: Stor
         return  # only files can be torn; the other backends never keep copies
     store.write("people", "k", {"v": 1})
     store.write("people", "k2", {"v": 2})
+    store.sync_files()
     [path] = [p for p in store.root.glob("people/*/*.json") if p.name == "k.json"]
     path.write_text('{"_default": {"1": {"name": "Zo')
     with pytest.raises(CorruptRecordError):

@@ -72,6 +72,8 @@ def test_a_commit_is_seen_at_once_by_readers_before_write_back(tmp_path: Path) -
     reader = TinyDBStore(root, read_only=True)
     assert store.commit([Put(PEOPLE, "a", {"v": 1}),
                          Put(DUE, "2026-11-28T09:00:00+00:00|n1", {})])
+    assert store.read(PEOPLE, "a") == {"v": 1}  # at once, from memory if need be
+    store.sync_files()  # another process reads the files, milliseconds later
     assert len(segments(root)) == 1  # not written back yet
     assert store.read(PEOPLE, "a") == reader.read(PEOPLE, "a") == {"v": 1}
     assert list(reader.keys(DUE)) == ["2026-11-28T09:00:00+00:00|n1"]
@@ -84,7 +86,8 @@ def test_a_process_that_dies_without_close_is_replayed_at_the_next_open(
         tmp_path: Path) -> None:
     root = tmp_path / "db"
     commit_and_die(root, "store.commit([Put('people', 'a', {'v': 1}), "
-                         "Put('people', 'b', {'v': 2})])\nstore.delete('events', 'zz')")
+                         "Put('people', 'b', {'v': 2})])\nstore.delete('events', 'zz')\n"
+                         "store.sync_files()")
     assert len(segments(root)) == 1
     # A power cut could lose record files written since the last write-back: the log
     # holds them. Take one away to show replay puts it back.
@@ -219,6 +222,8 @@ def test_keys_through_reads_the_due_index_in_order_within_bounds_and_lazily(
             for name in ("b", "a")]
     store.commit([Put(DUE, key, {}) for key in keys])
     store.write(DUE, "not-a-time", {})
+    assert list(store.keys_through(DUE, "z")) == [*sorted(keys), "not-a-time"]  # pending
+    store.sync_files()
     assert list(store.keys_through(DUE, due(2, 9, "a"))) == sorted(
         k for k in keys if k <= due(2, 9, "a"))
     assert list(store.keys_through(DUE, due(3, 0, "b"), after=due(2, 9, "a"))) == [
@@ -249,4 +254,36 @@ def test_due_entries_of_the_hashed_layout_move_to_day_folders_at_open(
     assert not shard.exists()
     store.delete(DUE, key)
     assert list(store.keys(DUE)) == []
+    store.close()
+
+
+def test_a_commit_returns_before_its_record_files_are_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing record files is off the hot path: a commit returns once its log frame is
+    synced, and its records are served from memory until the applier has written them
+    (here the disk stalls every rename until the test lets it go)."""
+    store = TinyDBStore(tmp_path / "db")
+    store.write(PEOPLE, "a", {"v": 1})
+    store.sync_files()
+    stalled = threading.Event()
+    released = threading.Event()
+    real_replace = os.replace
+
+    def stalling_replace(src: object, dst: object) -> None:
+        stalled.set()
+        released.wait(timeout=30)
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", stalling_replace)
+    assert store.commit([Put(PEOPLE, "a", {"v": 2}), Put(PEOPLE, "b", {"v": 3}),
+                         Delete("events", "gone")])
+    assert stalled.wait(timeout=10)  # the applier is stuck on the first file
+    assert store.read_many(PEOPLE, ["a", "b"]) == {"a": {"v": 2}, "b": {"v": 3}}
+    assert sorted(store.keys(PEOPLE)) == ["a", "b"]
+    assert not store.add(PEOPLE, "b", {"v": 4})  # "b" exists, if only in memory
+    released.set()
+    store.sync_files()
+    monkeypatch.setattr(os, "replace", real_replace)
+    reader = TinyDBStore(tmp_path / "db", read_only=True)
+    assert reader.read_many(PEOPLE, ["a", "b"]) == {"a": {"v": 2}, "b": {"v": 3}}
     store.close()

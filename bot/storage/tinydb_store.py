@@ -3,15 +3,19 @@
 A commit (a turn, a dispatcher's claim or mark, or a single ``write``) is acknowledged
 once its frame is ``fdatasync``ed in an append-only log (:mod:`bot.storage.commit_log`),
 where the commits of every thread waiting at that moment share one append and one sync.
-Its record files are then written in place (temporary file and rename, not synced)
-before the call returns, so every reader, in this process or a read-only one
-(``nudges list``, the report), sees plain files that are always current. Off the hot
-path, each closed log segment is checkpointed: the files its commits touched, and their
-folders, are fsynced, then the segment is deleted. A process that dies leaves the log;
+Its record files are written after the call returns, off the hot path, by one applier
+thread (temporary file and rename, not synced); until then the commit's records are
+served from memory (the *pending* overlay, which holds only what the applier has not
+reached, milliseconds' worth). A read-only process (``nudges list``, the report) reads
+the files, so it may see a commit a few milliseconds late; :meth:`TinyDBStore.sync_files`
+waits until the files hold every commit. Off the hot path too, each closed log segment
+is checkpointed: the files its commits touched, and their folders, are fsynced, then
+the segment is deleted. A process that dies leaves the log;
 the next writable open replays it whole, commit by commit, so a commit of several
 records is on disk entirely or not at all. Expectations (:class:`Put`'s ``expected``)
-are checked before logging, under per-key locks held until the files are written, so
-the log holds only absolute puts and deletes and replaying it twice is harmless.
+are checked before logging, under per-key locks held until the commit is durable and
+in the overlay, so the log holds only absolute puts and deletes and replaying it twice
+is harmless.
 
 Why TinyDB stays the record format: each record file is a TinyDB database
 (``{"_default": {"1": record}}``) that TinyDB, ``jq`` or an editor open as they are, a
@@ -39,9 +43,11 @@ import contextlib
 import fcntl
 import hashlib
 import heapq
+import itertools
 import json
 import logging
 import os
+import queue
 import re
 import shutil
 import threading
@@ -50,7 +56,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Final
 from urllib.parse import quote, unquote
 
 from bot.interfaces import (
@@ -76,6 +82,7 @@ from bot.storage.commit_log import (
     CommitLog,
     LogOp,
     SegmentDamage,
+    Ticket,
     keep_aside,
     read_frames,
     segment_number,
@@ -114,6 +121,9 @@ class StoreInUseError(StoreError):
 _Resolved = tuple[str, str, str, str | None, Path]
 
 
+_ABSENT: Final = object()  # "not in the overlay" (None there means deleted)
+
+
 def _dumps(record: object) -> str:
     # json.dumps, not json.dump: dump streams through the pure-Python encoder.
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
@@ -142,8 +152,14 @@ class TinyDBStore(Store):
         self._tmp_dir = self._root / ".tmp"
         self._log_dir = self._root / ".log"
         self._log: CommitLog | None = None
-        # Read-only, with no writer alive: commits still only in the log (None: deleted).
-        self._overlay: dict[tuple[str, str], Record | None] = {}
+        # Commits not in their files yet, as JSON text (None: deleted): the writer's
+        # pending ones, or, read-only with no writer alive, what only the log holds.
+        self._overlay: dict[tuple[str, str], str | None] = {}
+        self._overlay_seq: dict[tuple[str, str], int] = {}
+        self._seq = itertools.count(1)
+        self._applier_queue: queue.Queue[tuple[int, list[_Resolved], Ticket] | None] = (
+            queue.Queue())
+        self._applier: threading.Thread | None = None
         if read_only:
             if not self._writer_alive():
                 self._overlay = self._log_overlay()
@@ -160,6 +176,9 @@ class TinyDBStore(Store):
         self._log = CommitLog(self._log_dir, first_number=next_segment,
                               max_bytes=log_max_bytes, max_age=log_max_age,
                               checkpoint=self._make_durable)
+        self._applier = threading.Thread(target=self._apply_loop, daemon=True,
+                                         name="notnow-apply")
+        self._applier.start()
 
     @property
     def root(self) -> Path:
@@ -223,9 +242,9 @@ class TinyDBStore(Store):
 
     def read(self, namespace: str, key: str) -> Record | None:
         path = self._path(namespace, key)
-        if (namespace, key) in self._overlay:
-            found = self._overlay[(namespace, key)]
-            return dict(found) if found is not None else None
+        found = self._overlay.get((namespace, key), _ABSENT)
+        if found is not _ABSENT:
+            return json.loads(found) if isinstance(found, str) else None
         try:
             # The database's storage read, without building a TinyDB and its tables
             # around it for one document: 22 us instead of 105 us a read, and a turn
@@ -267,11 +286,18 @@ class TinyDBStore(Store):
         return [path.parent / name for name in names]
 
     def keys(self, namespace: str) -> Iterator[str]:
+        # The overlay first, then the files: an entry the applier moves from one to the
+        # other in between is in the files by the time they are listed.
+        pending = self._pending_in(namespace)
         found = set(self._file_keys(self._root / namespace))
-        for (name, key), record in self._overlay.items():
-            if name == namespace:
-                (found.add if record is not None else found.discard)(key)
+        for key, record in pending:
+            (found.add if record is not None else found.discard)(key)
         return iter(found)
+
+    def _pending_in(self, namespace: str) -> list[tuple[str, str | None]]:
+        """The overlay's entries of a namespace, copied (the applier changes it)."""
+        return [(key, record) for (name, key), record in list(self._overlay.items())
+                if name == namespace]
 
     @staticmethod
     def _file_keys(folder: Path) -> Iterator[str]:
@@ -292,15 +318,16 @@ class TinyDBStore(Store):
             return []
         candidates = {entry.name for entry in self._root.iterdir()
                       if entry.is_dir() and entry.name.isidentifier()}
-        candidates |= {namespace for namespace, _ in self._overlay}
+        candidates |= {namespace for namespace, _ in list(self._overlay)}
         return sorted(name for name in candidates if next(self.keys(name), None) is not None)
 
     def keys_through(self, namespace: str, last: str, *, after: str = "") -> Iterator[str]:
         if namespace not in self.TIME_ORDERED:
             return super().keys_through(namespace, last, after=after)
-        loose = sorted(key for key in self._loose_keys(namespace) if after < key <= last)
-        deleted = {key for (name, key), record in self._overlay.items()
-                   if name == namespace and record is None}
+        pending = self._pending_in(namespace)  # before the files, as in keys()
+        loose = sorted(key for key in self._loose_keys(namespace, pending)
+                       if after < key <= last)
+        deleted = {key for key, record in pending if record is None}
         return self._unique(heapq.merge(self._hourly_keys(namespace, last, after), loose),
                             deleted)
 
@@ -312,7 +339,8 @@ class TinyDBStore(Store):
                 yield key
             previous = key
 
-    def _loose_keys(self, namespace: str) -> Iterator[str]:
+    def _loose_keys(self, namespace: str,
+                    pending: list[tuple[str, str | None]]) -> Iterator[str]:
         """Keys of a time-ordered namespace outside its day folders: those not starting
         with a time, a legacy shard a read-only open found, and the read-only overlay."""
         base = self._root / namespace
@@ -320,9 +348,7 @@ class TinyDBStore(Store):
         if self._read_only:
             for shard in self._legacy_shards(base):
                 yield from self._file_keys(shard)
-        for (name, key), record in self._overlay.items():
-            if name == namespace and record is not None:
-                yield key
+        yield from (key for key, record in pending if record is not None)
 
     def _hourly_keys(self, namespace: str, last: str, after: str) -> Iterator[str]:
         """Keys in ``(after, last]`` from the day and hour folders, ascending, listing
@@ -386,15 +412,12 @@ class TinyDBStore(Store):
                 return False
             ticket = self._log.append(self._payload(resolved),
                                       frozenset(path for *_, path in resolved))
-            try:
-                for op in resolved:
-                    self._apply(op)
-            except OSError as exc:
-                # Durable in the log, but the files lag: stop here, a restart replays it.
-                self._log.fail(f"a committed change could not reach its file: {exc}")
-                raise StoreError(f"could not apply a commit: {exc}") from exc
-            finally:
-                self._log.applied(ticket)
+            # Durable: readers see it from memory until the applier writes its files.
+            seq = next(self._seq)
+            for _, ns, key, text, _ in resolved:
+                self._overlay[(ns, key)] = text
+                self._overlay_seq[(ns, key)] = seq
+            self._applier_queue.put((seq, resolved, ticket))
         if any(kind == "del" and ns in self.ERASING for kind, ns, *_ in resolved):
             self._log.flush()
         return True
@@ -410,8 +433,44 @@ class TinyDBStore(Store):
         if not isinstance(op, Put) or op.expected is UNCONDITIONAL:
             return True
         if op.expected is None:
+            pending = self._overlay.get((op.namespace, op.key), _ABSENT)
+            if pending is not _ABSENT:
+                return pending is None
             return not self._path(op.namespace, op.key).exists()  # cheaper than parsing
         return self.read(op.namespace, op.key) == op.expected
+
+    def _apply_loop(self) -> None:
+        """The applier: write each commit's record files, in commit order, and take
+        them out of the overlay unless a later commit changed them again (whose own
+        turn in the queue writes the newer value)."""
+        while (item := self._applier_queue.get()) is not None:
+            seq, resolved, ticket = item
+            try:
+                for op in resolved:
+                    _, ns, key, _, _ = op
+                    if self._overlay_seq.get((ns, key)) == seq:
+                        self._apply(op)
+                    with self._lock(ns, key):
+                        if self._overlay_seq.get((ns, key)) == seq:
+                            del self._overlay_seq[(ns, key)]
+                            del self._overlay[(ns, key)]
+            except OSError as exc:
+                # Durable in the log, still served from memory; the files lag: refuse
+                # further commits, and a restart replays the log.
+                log.error("a committed change could not reach its file: %s", exc)
+                assert self._log is not None
+                self._log.fail(f"a committed change could not reach its file: {exc}")
+            finally:
+                if self._log is not None:
+                    self._log.applied(ticket)
+                self._applier_queue.task_done()
+        self._applier_queue.task_done()
+
+    def sync_files(self) -> None:
+        """Return once the record files hold every commit acknowledged so far (for a
+        reader in another process, a backup, a test that opens the files)."""
+        if self._applier is not None:
+            self._applier_queue.join()
 
     @staticmethod
     def _payload(resolved: list[_Resolved]) -> bytes:
@@ -502,15 +561,15 @@ class TinyDBStore(Store):
             paths.add(path)
         return paths
 
-    def _log_overlay(self) -> dict[tuple[str, str], Record | None]:
+    def _log_overlay(self) -> dict[tuple[str, str], str | None]:
         """What the log says, for a read-only open with no writer: every commit up to
         the first damaged frame."""
-        overlay: dict[tuple[str, str], Record | None] = {}
+        overlay: dict[tuple[str, str], str | None] = {}
         for segment in segment_paths(self._log_dir):
             try:
                 for ops in read_frames(segment):
                     for kind, namespace, key, record in ops:
-                        overlay[(namespace, key)] = record if kind == "put" else None
+                        overlay[(namespace, key)] = _dumps(record) if kind == "put" else None
             except (SegmentDamage, FileNotFoundError):
                 break
         return overlay
@@ -535,6 +594,10 @@ class TinyDBStore(Store):
                 fsync_dir(shard.parent)
 
     def close(self) -> None:
+        if self._applier is not None:
+            self._applier_queue.put(None)
+            self._applier.join()
+            self._applier = None
         if self._log is not None:
             self._log.close()
             self._log = None
