@@ -117,5 +117,6 @@ async def _rest_senders(settings: Settings) -> AsyncIterator[dict[str, NudgeSend
 
 
 async def send_due_once(settings: Settings, coach: Coach) -> DispatchReport:
+    size_worker_pool(coach.store.workers)
     async with _rest_senders(settings) as senders:
         return await nudge_dispatcher(coach, senders).send_due()

@@ -49,6 +49,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from adapters.common.turns import size_worker_pool
 from adapters.slack.client import make_web_client
 from adapters.slack.nudges import SlackNudgeSender
 from bench.common import (
@@ -281,6 +282,7 @@ async def dispatch(label: str, stores: list[Store], client: AsyncWebClient, coun
     scan = time.perf_counter() - started
     if due != count:
         raise RuntimeError(f"{label}: {due} nudges due, expected {count}")
+    size_worker_pool(stores[0].workers)  # as notnow serve and send-due do
     dispatchers = [NudgeDispatcher.using(coach, senders={"slack": SlackNudgeSender(client)})
                    for coach in coaches]
     before, posts_before = await stats(client), await nudge_posts(client)

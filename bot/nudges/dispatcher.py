@@ -139,22 +139,26 @@ class NudgeDispatcher:
                     log.exception("nudge %s could not be dispatched", nudge_id)
                     report.errors.append(f"{nudge_id}: {exc!r}")
 
-        pending: set[asyncio.Task[None]] = set()
-        while True:
-            # Read (and lease) the next batch only once fewer than a batch are waiting:
-            # what this dispatcher cannot send soon is left for another one to take.
-            while len(pending) >= self._batch_size:
-                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            batch = await asyncio.to_thread(next, batches, None)
-            if batch is None:
-                break
+        # Read (and lease) ahead at most two batches of what is being sent: what this
+        # dispatcher cannot send soon is left for another one to take.
+        room = asyncio.Semaphore(2 * self._batch_size)
+        running: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            room.release()
+
+        while (batch := await asyncio.to_thread(next, batches, None)) is not None:
             for nudge in batch:
                 if only_user is None or nudge["user"] == only_user.key:
+                    await room.acquire()
                     turn = people.setdefault(nudge["user"], asyncio.Lock())
-                    pending.add(asyncio.create_task(one(nudge["user"], nudge["id"], turn)))
+                    task = asyncio.create_task(one(nudge["user"], nudge["id"], turn))
+                    running.add(task)
+                    task.add_done_callback(finished)
                     await asyncio.sleep(0)  # let it queue on its lock in order
-        if pending:
-            await asyncio.wait(pending)
+        if running:
+            await asyncio.wait(running)
         return report
 
     async def _one(self, nudge_id: str, user: UserRef, report: DispatchReport) -> None:

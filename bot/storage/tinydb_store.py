@@ -135,6 +135,8 @@ class TinyDBStore(Store):
     segment is closed and written back: they bound the log, and what a restart replays.
     """
 
+    #: many turns waiting on one log sync is what makes group commit pay
+    workers = 32
     #: namespaces keyed ``<ISO-8601 UTC time>|...``, laid out by day and hour
     TIME_ORDERED: ClassVar[frozenset[str]] = frozenset({"nudge_due"})
     #: deleting one of these records is ``forget``: the commit returns only once the
