@@ -157,6 +157,12 @@ class CommitLog:
                                         name="notnow-write-back")
         self._committer.start()
         self._writer.start()
+        # Ages are noticed by a thread that sleeps (a relative wait), not by a timed
+        # wait on the condition: that one sleeps until an absolute monotonic deadline,
+        # which a clock shifted by libfaketime (CI runs under it) puts months away.
+        self._ticker = threading.Thread(target=self._tick_loop, daemon=True,
+                                        name="notnow-log-age")
+        self._ticker.start()
 
     def _open_segment(self) -> _Segment:
         path = self._dir / f"{self._next_number:012d}{_SUFFIX}"
@@ -220,7 +226,7 @@ class CommitLog:
             with self._cond:
                 while not (self._pending or self._closing or self._flush_requested
                            or self._aged()):
-                    self._cond.wait(timeout=self._time_to_rotation())
+                    self._cond.wait()
                 batch, self._pending = self._pending, []
                 closing = self._closing
             if batch:
@@ -241,10 +247,16 @@ class CommitLog:
         return (self._segment is not None
                 and time.monotonic() - self._segment.opened_at >= self._max_age)
 
-    def _time_to_rotation(self) -> float | None:
-        if self._segment is None:
-            return None
-        return max(0.0, self._max_age - (time.monotonic() - self._segment.opened_at))
+    def _tick_loop(self) -> None:
+        """Wake the committer when the open segment reaches its age."""
+        interval = min(max(self._max_age / 4, 0.01), 1.0)
+        while True:
+            time.sleep(interval)
+            with self._cond:
+                if self._closing:
+                    return
+                if self._aged():
+                    self._cond.notify_all()
 
     def _write_batch(self, batch: list[Ticket]) -> None:
         data = b"".join(ticket.frame for ticket in batch)
