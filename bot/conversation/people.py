@@ -3,8 +3,9 @@
 A person's record holds their settings, where their conversation stands, their cases
 (one per rejection) and their journal. Nudges are records of their own (see
 :mod:`bot.nudges.plan`) because the dispatcher looks them up by time, not by person; the
-check-in changes a turn makes travel in the person's record and are written once it is
-saved (:mod:`bot.nudges.outbox`), so saving a person is a turn's one commit point.
+check-in changes a turn makes are staged in the person's record (:mod:`bot.nudges.outbox`)
+and committed with them in one :meth:`~bot.interfaces.Store.commit`, so saving a person
+is a turn's one durable write.
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ class NudgeOutbox:
             ops.extend(NudgeBook.changes(nudge, expected=entry["prior"]))
         return ops
 
-    def settle(self, user_key: str, person: PersonRecord, *, known_marked: bool = False) -> None:
+    def settle(self, user_key: str, person: PersonRecord) -> None:
         """Apply a committed outbox an older version left, if its marker says it may
         not be applied yet.
 
@@ -101,7 +101,7 @@ class NudgeOutbox:
         if not token:
             return
         key = marker_key(user_key, token)
-        if not known_marked and self._store.read(MARKERS, key) is None:
+        if self._store.read(MARKERS, key) is None:
             return  # applied already
         for entry in outbox["nudges"].values():
             self._book.apply(copy.deepcopy(entry["nudge"]), prior=entry["prior"])
