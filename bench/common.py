@@ -9,6 +9,7 @@ Imported as ``bench.common`` by scripts that put the repository root on ``sys.pa
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import copy
@@ -331,6 +332,14 @@ def tinydb_without_fsync() -> Iterator[None]:
     finally:
         os.fsync, os.fdatasync = real, real_data
         os.sync()
+
+
+def add_store_options(parser: argparse.ArgumentParser, *, dir_help: str) -> None:
+    """``--dir``, ``--pg-url`` and ``--pg-fast``, as every bench that opens stores takes."""
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help=dir_help)
+    parser.add_argument("--pg-url", help="use this PostgreSQL server instead of starting one")
+    parser.add_argument("--pg-fast", action="store_true",
+                        help="start PostgreSQL with fsync=off like the tests (default: durable)")
 
 
 FILL_COMMIT = 500  # records per commit when filling a store

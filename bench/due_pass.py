@@ -45,6 +45,7 @@ from bench.common import (
     START,
     BenchPostgres,
     BenchStandIn,
+    add_store_options,
     capture,
     check_finished,
     clone_rows,
@@ -242,11 +243,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300,
                         help="give up waiting for the first send after this many seconds")
     parser.add_argument("--stores", default="tinydb,postgres")
-    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()),
-                        help="where the TinyDB folders go")
-    parser.add_argument("--pg-url", help="use this PostgreSQL server instead of starting one")
-    parser.add_argument("--pg-fast", action="store_true",
-                        help="start PostgreSQL with fsync=off like the tests (default: durable)")
+    add_store_options(parser, dir_help="where the TinyDB folders go")
     parser.add_argument("--quick", action="store_true", help="5,000 entries, 3 passes")
     args = parser.parse_args()
     if args.quick:
@@ -256,7 +253,7 @@ def main() -> None:
     print(f"due_pass: {machine()}")
     started = time.perf_counter()
     table: list[list[object]] = []
-    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp, contextlib.ExitStack() as stack:
         pg = None
         if "postgres" in stores:
             pg = stack.enter_context(BenchPostgres(url=args.pg_url, fast=args.pg_fast))

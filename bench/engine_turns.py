@@ -26,6 +26,7 @@ from bench.common import (
     FULL_RUN,
     PLAN_STEP,
     BenchPostgres,
+    add_store_options,
     check_finished,
     fmt_ms,
     fmt_ratio,
@@ -74,11 +75,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100, help="full runs per store (default 100)")
     parser.add_argument("--rounds", type=int, default=5, help="stores alternate this often")
     parser.add_argument("--stores", default="memory,tinydb,postgres")
-    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()),
-                        help="where the TinyDB folder goes (its disk is what is measured)")
-    parser.add_argument("--pg-url", help="use this PostgreSQL server instead of starting one")
-    parser.add_argument("--pg-fast", action="store_true",
-                        help="start PostgreSQL with fsync=off like the tests (default: durable)")
+    add_store_options(parser,
+                      dir_help="where the TinyDB folder goes (its disk is what is measured)")
     parser.add_argument("--quick", action="store_true", help="10 runs per store, 2 rounds")
     args = parser.parse_args()
     if args.quick:
@@ -93,7 +91,7 @@ def main() -> None:
           f"TinyDB under {args.dir}")
     started = time.perf_counter()
     pg = BenchPostgres(url=args.pg_url, fast=args.pg_fast) if "postgres" in stores else None
-    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp, contextlib.ExitStack() as stack:
         if pg is not None:
             stack.enter_context(pg)
             print(f"PostgreSQL: {pg.settings}")

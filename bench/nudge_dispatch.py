@@ -57,6 +57,7 @@ from bench.common import (
     START,
     BenchPostgres,
     BenchStandIn,
+    add_store_options,
     capture,
     check_finished,
     clone_rows,
@@ -353,7 +354,7 @@ async def run(args: argparse.Namespace) -> None:
     total = time.perf_counter()
     results: dict[Case, dict[str, float | str]] = {}
     measured: list[Floors] = []
-    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp, contextlib.ExitStack() as stack:
         _, api_url = stack.enter_context(standin_process())
         pg = None
         if "postgres" in stores:
@@ -427,11 +428,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nudges", type=int, default=10_000)
     parser.add_argument("--stores", default="tinydb,postgres")
-    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()),
-                        help="where the TinyDB folder goes")
-    parser.add_argument("--pg-url", help="use this PostgreSQL server instead of starting one")
-    parser.add_argument("--pg-fast", action="store_true",
-                        help="start PostgreSQL with fsync=off like the tests (default: durable)")
+    add_store_options(parser, dir_help="where the TinyDB folder goes")
     parser.add_argument("--quick", action="store_true", help="500 nudges")
     parser.add_argument("--standin", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -49,6 +49,7 @@ from bench.common import (
     FULL_RUN,
     PLAN_STEP,
     BenchPostgres,
+    add_store_options,
     capture,
     check_finished,
     clone_rows,
@@ -363,11 +364,7 @@ def main() -> None:
                              "run (23 turns; default 40; 0 skips them)")
     parser.add_argument("--blocks", type=int, default=4, help="alternations per size")
     parser.add_argument("--stores", default="tinydb,postgres")
-    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()),
-                        help="where the TinyDB folders go")
-    parser.add_argument("--pg-url", help="use this PostgreSQL server instead of starting one")
-    parser.add_argument("--pg-fast", action="store_true",
-                        help="start PostgreSQL with fsync=off like the tests (default: durable)")
+    add_store_options(parser, dir_help="where the TinyDB folders go")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: sizes 10 and 1,000, 12 sample people in 2 blocks")
     args = parser.parse_args()
@@ -383,7 +380,7 @@ def main() -> None:
     template = Template()
     table: list[list[object]] = []
     fresh: dict[str, list[NewAtSize]] = {}
-    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp, contextlib.ExitStack() as stack:
         pg = None
         if "postgres" in stores:
             pg = stack.enter_context(BenchPostgres(url=args.pg_url, fast=args.pg_fast))
