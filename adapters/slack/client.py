@@ -7,6 +7,9 @@ header, and a dropped connection is worth one more try before a reply is lost.
 
 from __future__ import annotations
 
+import logging
+from typing import cast
+
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -16,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import Settings
 
-__all__ = ["DEFAULT_API_URL", "api_base_url", "make_web_client"]
+__all__ = ["DEFAULT_API_URL", "EffectiveLevelLogger", "api_base_url", "make_web_client"]
 
 DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -26,6 +29,23 @@ def api_base_url(settings: Settings) -> str:
     to join method names onto it."""
     url = settings.slack_api_url or DEFAULT_API_URL
     return url if url.endswith("/") else url + "/"
+
+
+class EffectiveLevelLogger(logging.LoggerAdapter[logging.Logger]):
+    """A logger whose ``level`` is the level it actually logs at.
+
+    slack_sdk skips building its debug lines with ``if logger.level <= logging.DEBUG``:
+    the level set on that very logger, ``NOTSET`` (0) unless someone set it, so the
+    guard always passes (slackapi/python-slack-sdk#1957). Every Web API call then
+    formats its parameters, headers and response body, blocks and all, into a string
+    nobody logs. Setting a level on slack_sdk's logger would freeze it; this answers
+    from the logger tree at each call, so ``notnow -v`` (or a test turning slack_sdk up
+    to DEBUG) still gets every line.
+    """
+
+    @property
+    def level(self) -> int:
+        return self.logger.getEffectiveLevel()
 
 
 def make_web_client(
@@ -43,6 +63,9 @@ def make_web_client(
         base_url=api_base_url(settings),
         session=session,
         timeout=30,
+        # slack_sdk's own logger, read through its effective level (see the class)
+        logger=cast(logging.Logger, EffectiveLevelLogger(
+            logging.getLogger("slack_sdk.web.async_base_client"))),
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),

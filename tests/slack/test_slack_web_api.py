@@ -183,3 +183,26 @@ async def test_nudges_carry_their_id_and_are_found_again_in_the_dm(
         "event_payload": {"nudge_id": "n-42"},
     }
     assert await sender.was_delivered(who, "n-42") is True
+
+
+def test_the_web_clients_debug_guard_follows_the_level_it_logs_at() -> None:
+    """slack_sdk builds its debug lines (every call's parameters and response) when
+    ``logger.level <= DEBUG``; its own logger's level is NOTSET, 0, so they were built
+    for every call and thrown away. The client's logger answers with the level it logs
+    at, read afresh, so turning slack_sdk up later still brings the lines back."""
+    import logging
+
+    from adapters.slack.client import make_web_client
+    from bot.settings import Settings
+
+    client = make_web_client(Settings(_env_file=None), token="xoxb-1")
+    sdk = logging.getLogger("slack_sdk")
+    before = sdk.level
+    try:
+        sdk.setLevel(logging.INFO)
+        assert not client.logger.level <= logging.DEBUG  # the guard skips the lines
+        sdk.setLevel(logging.DEBUG)
+        assert client.logger.level <= logging.DEBUG  # and builds them when wanted
+        assert client.logger.isEnabledFor(logging.DEBUG)
+    finally:
+        sdk.setLevel(before)
