@@ -288,3 +288,43 @@ def test_a_commit_returns_before_its_record_files_are_written(
     reader = TinyDBStore(tmp_path / "db", read_only=True)
     assert reader.read_many(PEOPLE, ["a", "b"]) == {"a": {"v": 2}, "b": {"v": 3}}
     store.close()
+
+
+def test_close_waits_for_a_commit_in_flight_and_returns(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``close()`` while a commit waits for its log sync: the commit lands, close
+    returns, and a commit after it is refused. close() used to stop the applier first;
+    the late commit's segment then waited for record files nobody would write, and close
+    hung for good (seen once in a bench that closed its store as a pass ended)."""
+    store = TinyDBStore(tmp_path / "db")
+    store.write(PEOPLE, "a", {"v": 1})
+    syncing, release = threading.Event(), threading.Event()
+    real_fdatasync = os.fdatasync
+
+    def slow_fdatasync(fd: int) -> None:
+        syncing.set()
+        release.wait(timeout=30)
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(os, "fdatasync", slow_fdatasync)
+    results: list[bool] = []
+    committer = threading.Thread(
+        target=lambda: results.append(store.commit([Put(PEOPLE, "b", {"v": 2})])))
+    committer.start()
+    assert syncing.wait(timeout=10)  # the commit is in the log's hands
+    closer = threading.Thread(target=store.close, daemon=True)
+    closer.start()
+    time.sleep(0.3)  # long enough for a close that does not wait to stop the applier
+    release.set()
+    committer.join()
+    deadline = time.monotonic() + 20  # a sleeping poll: timed waits stall under faketime
+    while closer.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not closer.is_alive(), "close() hung with a commit in flight"
+    assert results == [True]
+    with pytest.raises(StoreError, match="closed"):
+        store.write(PEOPLE, "c", {"v": 3})
+    monkeypatch.undo()
+    reopened = TinyDBStore(tmp_path / "db")
+    assert reopened.read_many(PEOPLE, ["a", "b", "c"]) == {"a": {"v": 1}, "b": {"v": 2}}
+    reopened.close()

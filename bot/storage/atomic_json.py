@@ -20,7 +20,7 @@ from typing import Any
 from tinydb.storages import Storage
 
 __all__ = ["DIR_MODE", "FILE_MODE", "AtomicJSONStorage", "UnreadableFileError",
-           "make_private_dirs"]
+           "make_private_dirs", "read_json_file"]
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -49,13 +49,32 @@ def make_private_dirs(path: Path) -> None:
         fsync_dir(folder.parent)
 
 
-def fsync_dir(path: Path) -> None:
+def fsync_dir(path: str | Path) -> None:
     """Make a rename durable: the directory entry must reach the disk too."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def read_json_file(path: str | Path) -> dict[str, Any] | None:
+    """The JSON object in the file at ``path``, or ``None`` when there is no file.
+
+    :raises UnreadableFileError: the file is not a JSON object.
+    """
+    try:
+        with open(path, "rb") as file:
+            raw = file.read()
+    except FileNotFoundError:
+        return None
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UnreadableFileError(str(path)) from exc
+    if not isinstance(data, dict):
+        raise UnreadableFileError(str(path))
+    return data
 
 
 class AtomicJSONStorage(Storage):
@@ -70,17 +89,7 @@ class AtomicJSONStorage(Storage):
         self._tmp_dir = Path(tmp_dir)
 
     def read(self) -> dict[str, dict[str, Any]] | None:
-        try:
-            raw = self._path.read_bytes()
-        except FileNotFoundError:
-            return None
-        try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UnreadableFileError(str(self._path)) from exc
-        if not isinstance(data, dict):
-            raise UnreadableFileError(str(self._path))
-        return data
+        return read_json_file(self._path)
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         make_private_dirs(self._path.parent)

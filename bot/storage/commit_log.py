@@ -111,7 +111,7 @@ class _Segment:
     fd: int
     opened_at: float
     size: int = 0
-    paths: set[Path] = field(default_factory=set)
+    paths: set[str] = field(default_factory=set)
     in_flight: int = 0  # acknowledged commits whose record files are not written yet
 
 
@@ -120,7 +120,7 @@ class Ticket:
     """One commit waiting for its batch; the committer fills in how it went."""
 
     frame: bytes
-    paths: frozenset[Path]
+    paths: frozenset[str]
     done: threading.Event = field(default_factory=threading.Event)
     segment: _Segment | None = None
     error: StoreError | None = None
@@ -137,7 +137,7 @@ class CommitLog:
     """
 
     def __init__(self, log_dir: Path, *, first_number: int, max_bytes: int, max_age: float,
-                 checkpoint: Callable[[set[Path]], None]) -> None:
+                 checkpoint: Callable[[set[str]], None]) -> None:
         self._dir = log_dir
         self._max_bytes = max_bytes
         self._max_age = max_age
@@ -174,7 +174,7 @@ class CommitLog:
 
     # -- the hot path ---------------------------------------------------------------
 
-    def append(self, payload: bytes, paths: frozenset[Path]) -> Ticket:
+    def append(self, payload: bytes, paths: frozenset[str]) -> Ticket:
         """Wait until ``payload`` is durable in the log; then write its record files
         and call :meth:`applied` with the returned ticket.
 
