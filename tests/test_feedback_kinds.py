@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.content.feedback_file import FeedbackFile, load_feedback
+from bot.content.patterns import PatternSet
 from bot.conversation.feedback_kinds import advice_for, classify, plans_for, reaction_for
 from bot.settings import DEFAULT_CONTENT_DIR
 
@@ -176,3 +177,24 @@ def test_missing_fields_and_fallback_are_reported(tmp_path: Path) -> None:
     assert any("kinds.fit.actions" in e for e in errors)
     _, missing = load_feedback(tmp_path / "nowhere")
     assert missing == ["feedback.yaml: file is missing"]
+
+
+def test_patterns_too_large_together_are_a_content_error_not_a_crash(tmp_path: Path) -> None:
+    # Each compiles alone; eighty of them outgrow RE2's memory for one set, which the
+    # classifier matches in one pass. An admin's copy must get a message, not a crash.
+    big = r"'(?:abc|def|ghi)x{500}[a-z]{300}'"
+    source = (DEFAULT_CONTENT_DIR / "feedback.yaml").read_text(encoding="utf-8")
+    assert "\npraise:\n" in source
+    (tmp_path / "feedback.yaml").write_text(
+        source.replace("\npraise:\n", "\npraise:\n" + f"  - {big}\n" * 80, 1),
+        encoding="utf-8")
+    loaded, errors = load_feedback(tmp_path)
+    assert loaded is None
+    assert errors and "too large for RE2" in errors[-1]
+
+
+def test_one_pass_finds_every_group_with_a_match() -> None:
+    found = PatternSet({"a": ["foo"], "b": ["bar", "ba+z"], "c": ["nope"]})
+    assert found.groups_in("FOO and baaz") == {"a", "b"}  # case-insensitive, all groups
+    assert found.groups_in("nothing here") == frozenset()
+    assert PatternSet({}).groups_in("anything") == frozenset()

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from bot.content.patterns import TextPattern
+from bot.content.patterns import PatternError, PatternSet, TextPattern
 from bot.content.sample import sample_context
 from bot.content.side_files import parse_side_file
 from bot.content.templates import Template
@@ -60,11 +60,17 @@ class FeedbackFile(_Strict):
     kinds: dict[str, FeedbackKind]
 
     _patterns: dict[str, list[TextPattern]] = PrivateAttr(default_factory=dict)
+    _set: PatternSet | None = PrivateAttr(default=None)
     _templates: dict[str, Template] = PrivateAttr(default_factory=dict)
 
     def patterns_of(self, group: str) -> list[TextPattern]:
         """Compiled patterns of a kind, or of ``praise``/``criticism``."""
         return self._patterns.get(group, [])
+
+    def groups_in(self, text: str) -> frozenset[str]:
+        """The kinds (and ``praise``/``criticism``) with a pattern that finds something
+        in ``text``, all found in one pass (:class:`~bot.content.patterns.PatternSet`)."""
+        return self._set.groups_in(text) if self._set is not None else frozenset()
 
     @property
     def templates(self) -> dict[str, Template]:
@@ -100,4 +106,12 @@ def load_feedback(directory: Path) -> tuple[FeedbackFile | None, list[str]]:
         template = checker.template(source, path, context)
         if template is not None:
             spec._templates[key] = template
-    return (None, checker.errors) if checker.errors else (spec, [])
+    if checker.errors:
+        return None, checker.errors
+    try:
+        spec._set = PatternSet({"praise": spec.praise, "criticism": spec.criticism,
+                                **{name: kind.patterns for name, kind in spec.kinds.items()}})
+    except PatternError as exc:  # each compiles alone; together they outgrew RE2's memory
+        checker.fail(("kinds",), f"the patterns together are too large for RE2: {exc}")
+        return None, checker.errors
+    return spec, []

@@ -19,7 +19,7 @@ from jinja2 import TemplateSyntaxError
 from pydantic import BaseModel, ValidationError
 
 from bot.content.feedback_file import FeedbackFile, load_feedback
-from bot.content.patterns import PatternError, TextPattern, compile_pattern
+from bot.content.patterns import PatternError, TextPattern, compile_any, compile_pattern
 from bot.content.sample import sample_cases, sample_context
 from bot.content.schema import (
     DRAFT_CHANNELS,
@@ -435,11 +435,6 @@ def _check_zone(loader: _Loader, zone: str, doc: LinedYaml | None) -> None:
                     "default_timezone", f"unknown time zone {zone!r}")
 
 
-def _one_of(sources: list[str]) -> TextPattern | None:
-    """The patterns as one alternation (each already compiled alone, so this does)."""
-    return compile_pattern("|".join(f"(?:{source})" for source in sources)) if sources else None
-
-
 def _check_safety(loader: _Loader, content: Content, doc: LinedYaml | None) -> None:
     for group, target in (("patterns", content.safety_patterns),
                           ("ordinary", content.ordinary_patterns)):
@@ -451,9 +446,9 @@ def _check_safety(loader: _Loader, content: Content, doc: LinedYaml | None) -> N
                             f"{group}.{index}",
                             f"invalid regular expression (RE2 syntax, no backtracking): {exc}")
     if len(content.safety_patterns) == len(content.safety.patterns):
-        content.safety_any = _one_of(content.safety.patterns)
+        content.safety_any = compile_any(content.safety.patterns)
     if len(content.ordinary_patterns) == len(content.safety.ordinary):
-        content.ordinary_any = _one_of(content.safety.ordinary)
+        content.ordinary_any = compile_any(content.safety.ordinary)
     for part in ("reply", "still_here", "confirm_resume", "resumed"):
         loader.template(content, f"safety:{part}", getattr(content.safety, part),
                         "safety.yaml", doc, (part,))

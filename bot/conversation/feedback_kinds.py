@@ -30,7 +30,7 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": 
 def classify(text: str, spec: FeedbackFile) -> list[str]:
     """The kinds ``text`` describes, in content order, at most :data:`MAX_KINDS`;
     ``generic`` only when nothing else matched, ``[]`` for empty text."""
-    clauses = _clauses(text)
+    clauses = [spec.groups_in(clause) for clause in _clauses(text)]
     if not clauses:
         return []
     found = [name for name in spec.kinds
@@ -69,14 +69,13 @@ def _clauses(text: str) -> list[str]:
     return [part.strip() for part in _CLAUSE_BREAK.split(folded) if part.strip()]
 
 
-def _describes(name: str, clauses: list[str], spec: FeedbackFile) -> bool:
-    patterns = spec.patterns_of(name)
+def _describes(name: str, clauses: list[frozenset[str]], spec: FeedbackFile) -> bool:
+    """Whether a clause (given as the groups found in it) is of kind ``name``, not
+    counting a clause that only praises when praise cancels the kind."""
     cancels = spec.kinds[name].praise_cancels
-    return any(any(p.search(clause) for p in patterns)
-               and not (cancels and _only_praise(clause, spec)) for clause in clauses)
+    return any(name in found and not (cancels and _only_praise(found)) for found in clauses)
 
 
-def _only_praise(clause: str, spec: FeedbackFile) -> bool:
+def _only_praise(found: frozenset[str]) -> bool:
     """``"my communication was great"``: praise and no criticism in the same clause."""
-    praised = any(p.search(clause) for p in spec.patterns_of("praise"))
-    return praised and not any(p.search(clause) for p in spec.patterns_of("criticism"))
+    return "praise" in found and "criticism" not in found
