@@ -74,6 +74,15 @@ def parse_date(text: str, *, today: date) -> date | None:
     value = " ".join(text.split())
     if not value or len(value) > _MAX_TEXT:
         return None
+    return _parse_date(value, today)
+
+
+@lru_cache(maxsize=1024)
+def _parse_date(value: str, today: date) -> date | None:
+    """:func:`parse_date` of a tidy ``value``, remembered: dateparser takes 1 to 2 ms of
+    CPU for "yesterday", and a cohort answering on the same day types the same few
+    words ("yesterday", "today", "last week"). A pure function of its arguments, so a
+    remembered answer is the answer."""
     numeric = _NUMERIC_DATE.match(value)
     if numeric:
         return _numeric_date(*numeric.groups(), today=today)

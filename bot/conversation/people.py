@@ -10,7 +10,6 @@ is a turn's one durable write.
 
 from __future__ import annotations
 
-import copy
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -18,7 +17,7 @@ from contextlib import AbstractContextManager
 from typing import Any, cast
 
 from bot.content.loader import Content
-from bot.interfaces import UNCONDITIONAL, Clock, Delete, Op, Put, Store, StoreError
+from bot.interfaces import UNCONDITIONAL, Clock, Delete, Op, Put, Store, StoreError, copy_json
 from bot.messages import UserRef
 from bot.nudges.book import NudgeBook
 from bot.nudges.outbox import NudgeOutbox, without_outbox
@@ -61,7 +60,7 @@ class PersonRepo:
         """A turn's working copy of a loaded record: changes to it stay out of ``loaded``
         (the compare-and-set's ``expected``), and the outbox of an earlier turn, applied
         by :meth:`load`, is dropped."""
-        return copy.deepcopy(without_outbox(loaded))
+        return copy_json(without_outbox(loaded))
 
     def fresh(self, user: UserRef) -> PersonRecord:
         nudges = self._content.nudges

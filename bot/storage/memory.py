@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Iterator, Sequence
 
-from bot.interfaces import UNCONDITIONAL, JsonObject, Op, Put, Record, Store
+from bot.interfaces import UNCONDITIONAL, JsonObject, Op, Put, Record, Store, copy_json
 
 __all__ = ["MemoryStore"]
 
@@ -22,11 +21,11 @@ class MemoryStore(Store):
     def read(self, namespace: str, key: str) -> Record | None:
         with self._lock:
             record = self._data.get(namespace, {}).get(key)
-            return copy.deepcopy(record) if record is not None else None
+            return copy_json(record) if record is not None else None
 
     def write(self, namespace: str, key: str, record: JsonObject) -> None:
         with self._lock:
-            self._data.setdefault(namespace, {})[key] = copy.deepcopy(dict(record))
+            self._data.setdefault(namespace, {})[key] = copy_json(dict(record))
 
     def replace(self, namespace: str, key: str, record: JsonObject, *,
                 expected: JsonObject | None) -> bool:
