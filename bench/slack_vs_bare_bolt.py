@@ -217,8 +217,21 @@ async def serve(which: str, api_url: str, db: str) -> None:
             await step
 
 
+@dataclass(frozen=True)
+class AppProcess:
+    """A running app: where to send requests, and its pid to read its CPU time."""
+
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the app's process has used so far (Linux)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def app_process(which: str, api_url: str, db: str) -> Iterator[str]:
+def app_process(which: str, api_url: str, db: str) -> Iterator[AppProcess]:
     proc = subprocess.Popen(
         [sys.executable, __file__, "--serve", which, "--api-url", api_url, "--db", db],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -227,7 +240,7 @@ def app_process(which: str, api_url: str, db: str) -> Iterator[str]:
         line = proc.stdout.readline()
         if not line.startswith("PORT "):
             raise RuntimeError(f"the {which} app did not start: {line!r}")
-        yield f"http://127.0.0.1:{line.split()[1]}{EVENTS_PATH}"
+        yield AppProcess(f"http://127.0.0.1:{line.split()[1]}{EVENTS_PATH}", proc.pid)
     finally:
         wait_process(proc)
 
@@ -286,6 +299,7 @@ class Cell:
     acks: list[float] = field(default_factory=list)
     replies: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    cpu: float = 0.0  # CPU seconds the app's process used for these requests
 
 
 class Load:
@@ -323,16 +337,18 @@ class Load:
             seen += count
         return channel, seen
 
-    async def run(self, url: str, script: Script, expected: Sequence[int], users: int,
-                  cycles: int, cell: Cell) -> None:
+    async def run(self, app: AppProcess, script: Script, expected: Sequence[int],
+                  users: int, cycles: int, cell: Cell) -> None:
         """``users`` at once, each replaced by a new person ``cycles`` times."""
 
         async def user_slot() -> list[tuple[str, int]]:
-            return [await self.one_user(url, script, expected, cell) for _ in range(cycles)]
+            return [await self.one_user(app.url, script, expected, cell)
+                    for _ in range(cycles)]
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), app.cpu_seconds()
         done = await asyncio.gather(*(user_slot() for _ in range(users)))
         cell.seconds += time.perf_counter() - started
+        cell.cpu += app.cpu_seconds() - cpu
         await asyncio.sleep(0.3)  # anything late would show up now
         for channel, count in itertools.chain.from_iterable(done):
             got = len(self.standin.posts[channel])
@@ -390,7 +406,7 @@ async def run(args: argparse.Namespace) -> None:
     print(f"\ntotal {time.perf_counter() - total:.1f}s")
 
 
-async def run_row(load: Load, urls: dict[str, str], script: Script, users: int,
+async def run_row(load: Load, urls: dict[str, AppProcess], script: Script, users: int,
                   requests: int, cells: dict[tuple[str, int, str], Cell], kind: str) -> None:
     """Every app through the same row, in rounds that alternate the apps' order, so a
     busy moment of the machine lands on all of them alike."""
@@ -435,6 +451,7 @@ def report(cells: dict[tuple[str, int, str], Cell], kinds: Sequence[str],
                      ratio(cells, key, app, "bare", attr="acks")])
         replies.append([kind, users, LABELS[app], len(cell.replies), fmt_ms(r_med),
                         fmt_ms(r_p99), f"{len(cell.acks) / cell.seconds:,.0f}",
+                        fmt_ms(cell.cpu / len(cell.acks)),
                         ratio(cells, key, app, "bare"), ratio(cells, key, app, FLOOR),
                         ratio(cells, key, app, FLOOR, p99=True),
                         ratio(cells, key, app, "atomic")])
@@ -443,9 +460,11 @@ def report(cells: dict[tuple[str, int, str], Cell], kinds: Sequence[str],
                 acks)
     print_table("Slack, signed request -> first chat.postMessage of that request at the "
                 "stand-in (ms; turns/s = requests the users got through per second; "
+                "CPU ms/turn = the app process's CPU time over its requests; "
                 "ratios of medians, and of p99s, against other apps in the same row; "
                 "floor = bare Bolt + one fdatasync'd append)",
-                ["kind", "users", "app", "requests", "median", "p99", "turns/s", "/ bare",
+                ["kind", "users", "app", "requests", "median", "p99", "turns/s",
+                 "CPU ms/turn", "/ bare",
                  "/ floor", "p99 / floor p99", "/ atomic"], replies)
     report_goals(cells, kinds, concurrency)
 
