@@ -7,11 +7,13 @@ backend, so a new backend only has to move JSON documents by key.
 
 from __future__ import annotations
 
+import copy
+import marshal
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar, cast
 
 if TYPE_CHECKING:
     from bot.messages import Reply, UserRef
@@ -40,14 +42,15 @@ _Json = TypeVar("_Json")
 
 def copy_json(value: _Json) -> _Json:
     """A deep copy of a JSON value (dicts, lists and scalars): a record a turn changes
-    without touching the one it read. A third of ``copy.deepcopy``'s time (32 against 91
-    us for a finished person), which keeps a memo for shared and cyclic objects that
-    JSON cannot have."""
-    if isinstance(value, dict):
-        return {key: copy_json(item) for key, item in value.items()}  # type: ignore[return-value]
-    if isinstance(value, list):
-        return [copy_json(item) for item in value]  # type: ignore[return-value]
-    return value
+    without touching the one it read. Made by a ``marshal`` round trip, in C: 20 us for
+    a finished person where ``copy.deepcopy``, which keeps a memo for shared and cyclic
+    objects JSON cannot have, takes 90. Only this process reads what it dumps, so
+    marshal's format, private to the interpreter, is no concern; a value it refuses (not
+    JSON after all) is deep-copied the slow way."""
+    try:
+        return cast(_Json, marshal.loads(marshal.dumps(cast(Any, value))))
+    except ValueError:
+        return copy.deepcopy(value)
 
 
 class StoreError(Exception):

@@ -328,3 +328,40 @@ def test_close_waits_for_a_commit_in_flight_and_returns(
     reopened = TinyDBStore(tmp_path / "db")
     assert reopened.read_many(PEOPLE, ["a", "b", "c"]) == {"a": {"v": 1}, "b": {"v": 2}}
     reopened.close()
+
+
+@pytest.mark.parametrize("has_syncfs", [True, False])
+def test_write_back_syncs_the_filesystem_once_or_else_each_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, has_syncfs: bool) -> None:
+    """A checkpoint made thousands of fsyncs at once (a file and a folder each), the
+    likely cause of the p99 spikes under load; one syncfs makes them durable together.
+    Where the C library has no syncfs, each file and folder is fsynced as before."""
+    from bot.storage import atomic_json
+
+    if has_syncfs and atomic_json._SYNCFS is None:
+        pytest.skip("this C library has no syncfs")
+    syncs: list[int] = []
+    real_syncfs = atomic_json._SYNCFS
+
+    def counting_syncfs(fd: int) -> int:
+        syncs.append(fd)
+        return real_syncfs(fd) if real_syncfs is not None else 0
+
+    monkeypatch.setattr(atomic_json, "_SYNCFS", counting_syncfs if has_syncfs else None)
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd))[1])
+    root = tmp_path / "db"
+    store = TinyDBStore(root, log_max_age=3600)
+    store.commit([Put(PEOPLE, f"p{n}", {"n": n}) for n in range(50)])
+    store.sync_files()
+    fsyncs.clear()  # folders made on the way were fsynced as they were made
+    store.close()  # closes the segment and writes it back
+    assert segments(root) == []
+    if has_syncfs:
+        assert len(syncs) == 1 and len(fsyncs) <= 2  # the log's folder and the root
+    else:
+        assert syncs == [] and len(fsyncs) >= 50  # every record file, then the folders
+    reopened = TinyDBStore(root)
+    assert reopened.read(PEOPLE, "p49") == {"n": 49}
+    reopened.close()

@@ -16,7 +16,6 @@ a database lease disjoint batches instead of racing for every check-in.
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import uuid
 from collections.abc import Mapping
@@ -29,7 +28,14 @@ from bot.content.loader import Content
 from bot.conversation.locks import PersonLocks
 from bot.conversation.overview import is_held
 from bot.conversation.people import PRIMARY_CONTACT, PersonRepo, case_by_id
-from bot.interfaces import Clock, CorruptRecordError, DeliveryError, NudgeSender, Op
+from bot.interfaces import (
+    Clock,
+    CorruptRecordError,
+    DeliveryError,
+    NudgeSender,
+    Op,
+    copy_json,
+)
 from bot.messages import Reply, UserRef
 from bot.nudges.book import NudgeBook
 from bot.nudges.holidays_calendar import country_of_person, is_public_holiday
@@ -205,7 +211,7 @@ class NudgeDispatcher:
             nudge = self._book.get(nudge_id)
             if nudge is None or nudge["state"] not in ("planned", "claimed"):
                 return None
-            original = copy.deepcopy(nudge)
+            original = copy_json(nudge)
             in_doubt = nudge["state"] == "claimed"
             if in_doubt and not self._claim_expired(nudge, now):
                 return None  # another dispatcher is sending it right now
@@ -260,7 +266,7 @@ class NudgeDispatcher:
                     stored.get("claimed_by") != self.instance):
                 # the person acted on it (done...) meanwhile
                 return str((stored or claimed.nudge)["state"])
-            nudge = copy.deepcopy(stored)
+            nudge = copy_json(stored)
             if error is None:
                 nudge.update({"state": "sent", "sent_at": now.isoformat(), "last_error": None})
             elif error.retryable and nudge.get("attempts", 1) < MAX_ATTEMPTS:

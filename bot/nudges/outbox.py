@@ -17,13 +17,12 @@ as those versions did, and the next save drops it.
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Final, cast
 
-from bot.interfaces import Clock, Delete, Op, Record, Store
+from bot.interfaces import Clock, Delete, Op, Record, Store, copy_json
 from bot.nudges.book import ACTIVE_STATES, NudgeBook, due_key
 from bot.records import NudgeRecord, PersonRecord
 
@@ -52,9 +51,9 @@ def stage(person: PersonRecord, nudge: NudgeRecord, *, prior: NudgeRecord | None
     outbox = person.get(OUTBOX)
     if not outbox or outbox.get("token"):  # a committed outbox belongs to an earlier turn
         outbox = person[OUTBOX] = {"token": None, "nudges": {}}
-    target = copy.deepcopy(nudge)
+    target = copy_json(nudge)
     target["due_key"] = due_key(target) if target["state"] in ACTIVE_STATES else None
-    entry = outbox["nudges"].setdefault(nudge["id"], {"prior": copy.deepcopy(prior)})
+    entry = outbox["nudges"].setdefault(nudge["id"], {"prior": copy_json(prior)})
     entry["nudge"] = target
 
 
@@ -86,7 +85,7 @@ class NudgeOutbox:
         person.pop(OUTBOX, None)
         ops: list[Op] = []
         for entry in entries.values():
-            nudge = cast(NudgeRecord, copy.deepcopy(entry["nudge"]))
+            nudge = cast(NudgeRecord, copy_json(entry["nudge"]))
             ops.extend(NudgeBook.changes(nudge, expected=entry["prior"]))
         return ops
 
@@ -104,7 +103,7 @@ class NudgeOutbox:
         if self._store.read(MARKERS, key) is None:
             return  # applied already
         for entry in outbox["nudges"].values():
-            self._book.apply(copy.deepcopy(entry["nudge"]), prior=entry["prior"])
+            self._book.apply(copy_json(entry["nudge"]), prior=entry["prior"])
         self._store.delete(MARKERS, key)
 
     def markers(self) -> Iterator[tuple[str, str]]:

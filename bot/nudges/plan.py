@@ -8,7 +8,6 @@ written when the turn's person is saved (:mod:`bot.nudges.outbox`).
 
 from __future__ import annotations
 
-import copy
 import secrets
 import time as _time
 from collections.abc import Mapping
@@ -19,7 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.content.loader import Content
 from bot.conversation.parsers import WEEKDAYS
 from bot.conversation.people import PRIMARY_CONTACT, case_by_id, contacts_of, person_key
-from bot.interfaces import Clock
+from bot.interfaces import Clock, copy_json
 from bot.nudges.book import ACTIVE_STATES, NudgeBook
 from bot.nudges.holidays_calendar import country_of_person, is_public_holiday
 from bot.nudges.outbox import stage, staged
@@ -266,7 +265,7 @@ class NudgePlanner:
         for nudge_id in ids:
             entry = changes.get(nudge_id)
             if entry is not None and stored.get(nudge_id) == entry["prior"]:
-                nudges.append(copy.deepcopy(entry["nudge"]))
+                nudges.append(copy_json(entry["nudge"]))
             elif nudge_id in stored:
                 nudges.append(stored[nudge_id])
         return nudges
@@ -275,7 +274,7 @@ class NudgePlanner:
         """One nudge as this turn sees it (see :meth:`of_person`)."""
         entry = staged(person).get(nudge_id)
         if entry is not None:
-            return copy.deepcopy(entry["nudge"])
+            return copy_json(entry["nudge"])
         return self._book.get(nudge_id)
 
     def save(self, person: PersonRecord, nudge: NudgeRecord) -> None:

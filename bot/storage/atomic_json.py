@@ -11,19 +11,65 @@ and holds what they wrote, so nobody else on the machine may read it.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tinydb.storages import Storage
 
 __all__ = ["DIR_MODE", "FILE_MODE", "AtomicJSONStorage", "UnreadableFileError",
-           "make_private_dirs", "read_json_file"]
+           "make_private_dirs", "read_json_file", "sync_filesystem"]
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+
+
+def _libc_syncfs() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name, use_errno=True) if name else None
+    except OSError:
+        return None
+    syncfs = getattr(libc, "syncfs", None)
+    if syncfs is None:
+        return None
+    syncfs.argtypes = [ctypes.c_int]
+    syncfs.restype = ctypes.c_int
+    return syncfs
+
+
+#: Linux's ``syncfs(2)``, or ``None`` where the C library has none (macOS...)
+_SYNCFS = _libc_syncfs()
+
+
+def sync_filesystem(path: str | Path) -> bool:
+    """Make everything written to the filesystem holding ``path`` durable, files and
+    renames alike, with one ``syncfs(2)``; ``False`` where there is no such call (the
+    caller then fsyncs file by file).
+
+    Writing back a log segment used to fsync each record file it touched and each
+    folder: 0.21 s for 2,000 files here, against 0.014 s for one syncfs (PostgreSQL
+    offers the same trade at start-up, ``recovery_init_sync_method = syncfs``). It also
+    flushes other programs' data on that filesystem, which only costs time, off the
+    hot path. Since Linux 5.8 it reports a write-back error on that filesystem.
+
+    :raises OSError: the sync failed.
+    """
+    if _SYNCFS is None:
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _SYNCFS(fd) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, os.strerror(error))
+    finally:
+        os.close(fd)
+    return True
 
 
 class UnreadableFileError(Exception):

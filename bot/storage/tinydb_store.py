@@ -77,6 +77,7 @@ from bot.storage.atomic_json import (
     fsync_dir,
     make_private_dirs,
     read_json_file,
+    sync_filesystem,
 )
 from bot.storage.commit_log import (
     CommitLog,
@@ -552,9 +553,11 @@ class TinyDBStore(Store):
             known = self._kept_in.setdefault(folder, known)
         return known
 
-    @staticmethod
-    def _make_durable(paths: set[str]) -> None:
-        """Fsync record files and the folders holding them (renames and deletions)."""
+    def _make_durable(self, paths: set[str]) -> None:
+        """Make record files and the folders holding them (renames and deletions)
+        durable: one ``syncfs`` where there is one, else an fsync each."""
+        if not paths or sync_filesystem(self._base):
+            return
         for path in sorted(paths):
             try:
                 fd = os.open(path, os.O_RDONLY)
