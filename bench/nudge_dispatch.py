@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -307,16 +308,108 @@ async def dispatch(label: str, stores: list[Store], client: AsyncWebClient, coun
                                if n and not m.startswith("bench."))}
 
 
+async def dispatch_in_processes(label: str, store: Store, pg_url: str,
+                                client: AsyncWebClient, count: int, api_url: str,
+                                processes: int) -> dict[str, float | str]:
+    """Fill the database through ``store``, then one ``send_due`` pass in each of
+    ``processes`` child processes at once (each its own interpreter, GIL, coach, store
+    and Web API client, as several ``notnow serve`` on one database would be). Timed in
+    this process from the signal to go until the last child reported."""
+    filled = populate(store, count, pg_url)
+    clock = ManualClock(START)
+    due = await asyncio.to_thread(count_due, new_coach(store, clock), clock.now())
+    if due != count:
+        raise RuntimeError(f"{label}: {due} nudges due, expected {count}")
+    with contextlib.ExitStack() as children:
+        procs = [children.enter_context(dispatcher_process(pg_url, api_url))
+                 for _ in range(processes)]
+        before, posts_before = await stats(client), await nudge_posts(client)  # warmed up
+        started = time.perf_counter()
+        for proc in procs:  # all are ready (connected, warmed up): go
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        lines = await asyncio.gather(*(asyncio.to_thread(_read_line, proc) for proc in procs))
+        took = time.perf_counter() - started
+    reports = [json.loads(line) for line in lines]
+    after, posts_after = await stats(client), await nudge_posts(client)
+    calls = {m: after.get(m, 0) - before.get(m, 0) for m in after}
+    posts = {k: posts_after[k] - posts_before[k] for k in posts_after}
+    sent = sum(int(report["sent"]) for report in reports)
+    if sent != count or calls.get("chat.postMessage", 0) != count or posts["sent_twice"]:
+        raise RuntimeError(f"{label}: {reports}; stand-in saw {calls}, per nudge id {posts}")
+    left = await asyncio.to_thread(count_due, new_coach(store, clock), clock.now())
+    if left:
+        raise RuntimeError(f"{label}: {left} nudges still due after the pass")
+    return {"fill": filled, "scan": 0.0, "seconds": took,
+            "report": " + ".join(str(report["summary"]) for report in reports),
+            "twice": f"{posts['sent_twice']} of {posts['distinct']:,} nudge ids",
+            "calls": ", ".join(f"{m} {n}" for m, n in sorted(calls.items())
+                               if n and not m.startswith("bench."))}
+
+
+def _read_line(proc: subprocess.Popen[str]) -> str:
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.strip():
+        raise RuntimeError(f"a dispatcher process ended without a report (exit {proc.wait()})")
+    return line
+
+
+@contextlib.contextmanager
+def dispatcher_process(pg_url: str, api_url: str) -> Iterator[subprocess.Popen[str]]:
+    """A child that connects, warms up, says READY, and on "go" runs one pass."""
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--dispatcher", pg_url, "--api-url", api_url],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if line.strip() != "READY":
+            raise RuntimeError(f"a dispatcher process did not start: {line!r}")
+        yield proc
+    finally:
+        wait_process(proc)
+
+
+async def serve_dispatcher(pg_url: str, api_url: str) -> None:
+    """Child process: one dispatcher on the shared database, one pass when told."""
+    from bot.storage.postgres import PostgresStore
+
+    store = PostgresStore(pg_url)
+    try:
+        coach = new_coach(store, ManualClock(START))
+        async with aiohttp.ClientSession() as session:
+            client = make_web_client(Settings(_env_file=None, slack_api_url=api_url),
+                                     token=TOKEN, session=session)
+            await baseline(client, 50)  # warm up: the connection, imports
+            size_worker_pool(store.workers)
+            dispatcher = NudgeDispatcher.using(
+                coach, senders={"slack": SlackNudgeSender(client)})
+            print("READY", flush=True)
+            await asyncio.to_thread(sys.stdin.readline)
+            started = time.perf_counter()
+            report = await dispatcher.send_due()
+            print(json.dumps({"sent": report.sent, "summary": report.summary(),
+                              "seconds": time.perf_counter() - started}), flush=True)
+            await asyncio.to_thread(sys.stdin.read)  # until the parent is done
+    finally:
+        store.close()
+
+
 @dataclass(frozen=True)
 class Case:
     """One dispatch row: a store kind and how many dispatchers share it."""
 
     kind: str
     dispatchers: int
+    processes: bool = False  # each dispatcher in a process of its own
 
     @property
     def label(self) -> str:
-        return f"{self.kind}, {self.dispatchers} dispatcher{'s' if self.dispatchers > 1 else ''}"
+        plural = "s" if self.dispatchers > 1 else ""
+        where = f" in {self.dispatchers} processes" if self.processes else ""
+        return f"{self.kind}, {self.dispatchers} dispatcher{plural}{where}"
 
 
 def cases(stores: list[str]) -> list[Case]:
@@ -326,13 +419,19 @@ def cases(stores: list[str]) -> list[Case]:
     for kind in stores:
         found.append(Case(kind, 1))
         if kind == "postgres":
-            found.append(Case(kind, 2))
+            found += [Case(kind, 2), Case(kind, 2, processes=True)]
     return found
 
 
 async def run_case(case: Case, client: AsyncWebClient, count: int, tmp: Path,
-                   pg: BenchPostgres | None) -> dict[str, float | str]:
-    name = f"bench_nudges_{case.kind}_{case.dispatchers}"
+                   pg: BenchPostgres | None, api_url: str) -> dict[str, float | str]:
+    name = f"bench_nudges_{case.kind}_{case.dispatchers}{'p' if case.processes else ''}"
+    if case.processes:
+        if pg is None:
+            raise ValueError("only PostgreSQL is shared by dispatcher processes")
+        with open_backend(case.kind, tmp_root=tmp, pg=pg, name=name) as store:
+            return await dispatch_in_processes(case.label, store, pg.url_for(name), client,
+                                               count, api_url, case.dispatchers)
     with contextlib.ExitStack() as stack:
         first = stack.enter_context(open_backend(case.kind, tmp_root=tmp, pg=pg, name=name))
         stores = [first]
@@ -366,7 +465,8 @@ async def run(args: argparse.Namespace) -> None:
             await baseline(client, 200)  # warm up: connection, imports
             measured.append(await floors(client, args.nudges, Path(tmp)))
             for case in cases(stores):
-                results[case] = await run_case(case, client, args.nudges, Path(tmp), pg)
+                results[case] = await run_case(case, client, args.nudges, Path(tmp), pg,
+                                               api_url)
                 measured.append(await floors(client, args.nudges, Path(tmp)))
                 print(f"  {case.label}: "
                       f"{args.nudges / float(results[case]['seconds']):,.0f} nudges/s",
@@ -407,7 +507,7 @@ def print_tables(n: int, measured: list[Floors],
             return sum(f[key] for f in around) / len(around)
 
         goal = ("vs (b) <= 1.3x" if case.kind == "tinydb" and case.dispatchers == 1 else
-                "vs (a) at 16 <= 1.3x" if case.kind == "postgres" and case.dispatchers == 2
+                "vs (a) at 16 <= 1.3x" if case.kind == "postgres" and case.processes
                 else "")
         ratios.append([f"dispatch, {case.label}", f"{n / seconds:,.0f}",
                        fmt_ratio(seconds / mean("one at a time")),
@@ -431,9 +531,14 @@ def main() -> None:
     add_store_options(parser, dir_help="where the TinyDB folder goes")
     parser.add_argument("--quick", action="store_true", help="500 nudges")
     parser.add_argument("--standin", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--dispatcher", metavar="PG_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.standin:
         asyncio.run(serve_standin())
+        return
+    if args.dispatcher:
+        asyncio.run(serve_dispatcher(args.dispatcher, args.api_url))
         return
     if args.quick:
         args.nudges = 500
