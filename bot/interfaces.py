@@ -120,6 +120,9 @@ class Store(ABC):
     #: how many threads can usefully wait on this store at once (turns waiting for
     #: their commit); adapters size their worker pool by it
     workers: int = 8
+    #: whether :meth:`lease` hands disjoint batches to dispatchers sharing the store;
+    #: a store only one process writes does not, and is read in one ordered pass
+    leases: bool = False
 
     @abstractmethod
     def read(self, namespace: str, key: str) -> Record | None:

@@ -20,6 +20,10 @@ class DelegatingStore(Store):
     def __init__(self, inner: Store) -> None:
         self.inner = inner
 
+    @property  # type: ignore[override]
+    def leases(self) -> bool:
+        return self.inner.leases
+
     def read(self, namespace: str, key: str) -> Record | None:
         return self.inner.read(namespace, key)
 

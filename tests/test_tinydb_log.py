@@ -365,3 +365,31 @@ def test_write_back_syncs_the_filesystem_once_or_else_each_file(
     reopened = TinyDBStore(root)
     assert reopened.read(PEOPLE, "p49") == {"n": 49}
     reopened.close()
+
+
+def test_a_dispatch_pass_lists_an_hours_folder_once_however_many_batches(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One process writes a TinyDB folder, so there is nobody to lease batches from:
+    the pass reads the due index in one ordered sweep. It used to start over after each
+    batch of 100, listing the hour's folder again every time (quadratic: 4,000 due at
+    once listed 160,000 entries)."""
+    from datetime import UTC, datetime
+
+    from bot.nudges.book import NudgeBook
+
+    store = TinyDBStore(tmp_path / "db")
+    book = NudgeBook(store)
+    at = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    for number in range(250):
+        book.add({"id": f"n{number:04d}", "user": "slack:T1:U1", "case": "c1",
+                  "kind": "connect", "due_at": at.isoformat(), "state": "planned",
+                  "attempts": 0})
+    store.sync_files()
+    listed: list[str] = []
+    real = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path: (listed.append(str(path)), real(path))[-1])
+    batches = list(book.due_batches(at, size=100, holder="dispatcher-1"))
+    assert [len(batch) for batch in batches] == [100, 100, 50]
+    assert [n["id"] for batch in batches for n in batch] == [f"n{i:04d}" for i in range(250)]
+    assert sum(path.endswith("2026-12-01/09") for path in listed) == 1
+    store.close()

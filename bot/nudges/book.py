@@ -21,6 +21,7 @@ skipped, and removed once seen stale, unchanged, for ``stale_grace``.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
@@ -218,13 +219,17 @@ class NudgeBook:
         through = due_through(now)
         after = ""
         stale: dict[str, NudgeRecord | None] = {}
+        # A store nobody else dispatches from is read in one ordered pass; starting over
+        # after each batch listed an hour's folder once a batch (quadratic in TinyDB).
+        stream = None if holder and self._store.leases else self._store.keys_through(
+            DUE, through)
         while True:
-            if holder:
+            if stream is None:
                 keys = self._store.lease(DUE, after=after, through=through, limit=size,
                                          holder=holder, now=now.isoformat(),
                                          until=(now + lease_for).isoformat())
             else:
-                keys = self._next_keys(after, through, size)
+                keys = list(itertools.islice(stream, size))
             if not keys:
                 break
             after = keys[-1]
@@ -242,14 +247,6 @@ class NudgeBook:
             if len(keys) < size:
                 break
         self._clear_stale(stale, now)
-
-    def _next_keys(self, after: str, through: str, size: int) -> list[str]:
-        keys: list[str] = []
-        for key in self._store.keys_through(DUE, through, after=after):
-            keys.append(key)
-            if len(keys) >= size:
-                break
-        return keys
 
     def _clear_stale(self, stale: dict[str, NudgeRecord | None], now: datetime) -> None:
         """Delete entries seen stale, with their record unchanged, for ``stale_grace``;

@@ -127,6 +127,8 @@ class _Refused(Exception):
 class PostgresStore(Store):
     """``PostgresStore("postgresql://user@host/db")``; migrates on open (safe to rerun)."""
 
+    leases = True  # several processes may dispatch from one database
+
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8) -> None:
         try:
             # Fail fast and clearly when the server is not there; the pool would retry
