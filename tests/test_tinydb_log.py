@@ -393,3 +393,22 @@ def test_a_dispatch_pass_lists_an_hours_folder_once_however_many_batches(
     assert [n["id"] for batch in batches for n in batch] == [f"n{i:04d}" for i in range(250)]
     assert sum(path.endswith("2026-12-01/09") for path in listed) == 1
     store.close()
+
+
+def test_close_returns_even_if_the_committer_is_gone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The write-back thread ends when the committer says it is done; a committer that
+    died without saying so must not leave close() waiting forever."""
+    from bot.storage.commit_log import CommitLog
+
+    monkeypatch.setattr(CommitLog, "_commit_loop", lambda self: None)  # dies at once
+    log_dir = tmp_path / ".log"
+    log_dir.mkdir()
+    commit_log = CommitLog(log_dir, first_number=1, max_bytes=1 << 20, max_age=3600,
+                           checkpoint=lambda paths: None)
+    closer = threading.Thread(target=commit_log.close, daemon=True)
+    closer.start()
+    deadline = time.monotonic() + 20  # a sleeping poll: timed waits stall under faketime
+    while closer.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not closer.is_alive(), "close() hung after the committer died"

@@ -335,4 +335,7 @@ class CommitLog:
             self._closing = True
             self._work.notify()
         self._committer.join()
+        with self._segments:  # in case the committer died without saying it was done
+            self._closed = True
+            self._segments.notify_all()
         self._writer.join()
