@@ -29,6 +29,15 @@ def segments(root: Path) -> list[Path]:
         if log_dir.is_dir() else []
 
 
+def ends_within(thread: threading.Thread, seconds: float) -> bool:
+    """Whether ``thread`` ends within ``seconds``, found by a sleeping poll: a timed
+    wait (``join(timeout)``) may never time out under faketime, which CI runs under."""
+    deadline = time.monotonic() + seconds
+    while thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not thread.is_alive()
+
+
 def write_segment(root: Path, number: int, commits: list[list[list[object]]],
                   tail: bytes = b"") -> Path:
     """A log segment as a killed writer leaves it: frames, then maybe a torn tail."""
@@ -317,10 +326,7 @@ def test_close_waits_for_a_commit_in_flight_and_returns(
     time.sleep(0.3)  # long enough for a close that does not wait to stop the applier
     release.set()
     committer.join()
-    deadline = time.monotonic() + 20  # a sleeping poll: timed waits stall under faketime
-    while closer.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not closer.is_alive(), "close() hung with a commit in flight"
+    assert ends_within(closer, 20), "close() hung with a commit in flight"
     assert results == [True]
     with pytest.raises(StoreError, match="closed"):
         store.write(PEOPLE, "c", {"v": 3})
@@ -408,7 +414,4 @@ def test_close_returns_even_if_the_committer_is_gone(
                            checkpoint=lambda paths: None)
     closer = threading.Thread(target=commit_log.close, daemon=True)
     closer.start()
-    deadline = time.monotonic() + 20  # a sleeping poll: timed waits stall under faketime
-    while closer.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not closer.is_alive(), "close() hung after the committer died"
+    assert ends_within(closer, 20), "close() hung after the committer died"
