@@ -42,6 +42,7 @@ matcher = ChoiceMatcher(SYNONYMS)
     ("calmng exercise", HELP, False, "A two-minute calming exercise"),
     ("calming", HELP, False, "A two-minute calming exercise"),
     ("tommorow", HELP, False, "Check in with me tomorrow"),
+    ("write it down", HELP, False, "Let's write down what happened"),
     ("emial", CHANNEL, False, "Email"),
     ("leter", CHANNEL, False, "Letter"),
     ("call me", CHANNEL, False, "Call"),

@@ -164,7 +164,8 @@ class ChoiceMatcher:
         if free_text:
             return Resolved()
         said = [o for o, ps in zip(options, phrases, strict=True)
-                if any(_says_word(typed, p) for p in ps[1:])]  # value or synonym
+                if any(_says_word(typed, p) for p in ps[1:])  # value or synonym
+                or _label_has_words(typed, ps[0])]
         return _one_or_ask(_distinct(said))
 
     def _phrases(self, option: Option) -> tuple[str, ...]:
@@ -198,6 +199,14 @@ _NEGATIONS = frozenset({"not", "never", "t", "dont", "cant", "isnt", "arent", "w
 
 def _negates(phrase: str) -> bool:
     return any(word in _NEGATIONS for word in phrase.split())
+
+
+def _label_has_words(typed: str, label: str) -> bool:
+    """The typed words of three letters or more, two at least, are all words of
+    ``label``: "write it down" for "Let's write down what happened", which scores too
+    low letter by letter once the person's own filler words ("it") are in between."""
+    words = [word for word in typed.split() if len(word) >= 3]
+    return len(words) >= 2 and set(words) <= set(label.split())
 
 
 def _says_word(typed: str, phrase: str) -> bool:
