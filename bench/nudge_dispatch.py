@@ -291,18 +291,30 @@ async def dispatch(label: str, stores: list[Store], client: AsyncWebClient, coun
     started = time.perf_counter()
     reports = await asyncio.gather(*(d.send_due() for d in dispatchers))
     took = time.perf_counter() - started
+    summaries = [(report.sent, report.summary()) for report in reports]
+    result = await checked_pass(label, client, count, before, posts_before, summaries,
+                                coaches[0], clock)
+    return {**result, "fill": filled, "scan": scan, "seconds": took}
+
+
+async def checked_pass(label: str, client: AsyncWebClient, count: int,
+                       before: dict[str, int], posts_before: dict[str, int],
+                       summaries: list[tuple[int, str]], coach: Any,
+                       clock: ManualClock) -> dict[str, float | str]:
+    """After a pass: every check-in sent once (by the dispatchers' reports and by the
+    stand-in's counts), none left due; what the stand-in saw, for the tables.
+    ``summaries``: each dispatcher's (sent, summary)."""
     after, posts_after = await stats(client), await nudge_posts(client)
     calls = {m: after.get(m, 0) - before.get(m, 0) for m in after}
     posts = {k: posts_after[k] - posts_before[k] for k in posts_after}
-    sent = sum(report.sent for report in reports)
+    sent = sum(count_sent for count_sent, _ in summaries)
     if sent != count or calls.get("chat.postMessage", 0) != count or posts["sent_twice"]:
-        raise RuntimeError(f"{label}: {[r.summary() for r in reports]}; stand-in saw {calls}, "
-                           f"per nudge id {posts}")
-    left = await asyncio.to_thread(count_due, coaches[0], clock.now())
+        raise RuntimeError(f"{label}: {[text for _, text in summaries]}; stand-in saw "
+                           f"{calls}, per nudge id {posts}")
+    left = await asyncio.to_thread(count_due, coach, clock.now())
     if left:
         raise RuntimeError(f"{label}: {left} nudges still due after the pass")
-    return {"fill": filled, "scan": scan, "seconds": took,
-            "report": " + ".join(report.summary() for report in reports),
+    return {"report": " + ".join(text for _, text in summaries),
             "twice": f"{posts['sent_twice']} of {posts['distinct']:,} nudge ids",
             "calls": ", ".join(f"{m} {n}" for m, n in sorted(calls.items())
                                if n and not m.startswith("bench."))}
@@ -332,20 +344,10 @@ async def dispatch_in_processes(label: str, store: Store, pg_url: str,
         lines = await asyncio.gather(*(asyncio.to_thread(_read_line, proc) for proc in procs))
         took = time.perf_counter() - started
     reports = [json.loads(line) for line in lines]
-    after, posts_after = await stats(client), await nudge_posts(client)
-    calls = {m: after.get(m, 0) - before.get(m, 0) for m in after}
-    posts = {k: posts_after[k] - posts_before[k] for k in posts_after}
-    sent = sum(int(report["sent"]) for report in reports)
-    if sent != count or calls.get("chat.postMessage", 0) != count or posts["sent_twice"]:
-        raise RuntimeError(f"{label}: {reports}; stand-in saw {calls}, per nudge id {posts}")
-    left = await asyncio.to_thread(count_due, new_coach(store, clock), clock.now())
-    if left:
-        raise RuntimeError(f"{label}: {left} nudges still due after the pass")
-    return {"fill": filled, "scan": 0.0, "seconds": took,
-            "report": " + ".join(str(report["summary"]) for report in reports),
-            "twice": f"{posts['sent_twice']} of {posts['distinct']:,} nudge ids",
-            "calls": ", ".join(f"{m} {n}" for m, n in sorted(calls.items())
-                               if n and not m.startswith("bench."))}
+    summaries = [(int(report["sent"]), str(report["summary"])) for report in reports]
+    result = await checked_pass(label, client, count, before, posts_before, summaries,
+                                new_coach(store, clock), clock)
+    return {**result, "fill": filled, "scan": 0.0, "seconds": took}
 
 
 def _read_line(proc: subprocess.Popen[str]) -> str:
