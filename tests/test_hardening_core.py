@@ -400,8 +400,8 @@ def record_durability_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, 
 def test_a_write_is_logged_and_synced_before_its_file_then_written_back(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The commit log (issue 13): the write is durable once its log frame is
-    fdatasynced; the record file is replaced after that, and fsynced with its folder
-    when the log is written back (here, at close)."""
+    fdatasynced; the record file is replaced when its log segment is written back (here,
+    at close), and synced with its folder before the segment is deleted."""
     store = TinyDBStore(tmp_path / "db")
     store.write(PEOPLE, "slack:T1:U1", {"v": 1})  # its folders exist from now on
     store.sync_files()
@@ -417,13 +417,16 @@ def test_a_write_is_logged_and_synced_before_its_file_then_written_back(
         calls.append(("fdatasync", os.readlink(f"/proc/self/fd/{fd}"),
                       str(os.fstat(fd).st_size))), real_fdatasync(fd))[-1])
     store.write(PEOPLE, "slack:T1:U1", {"v": 2, "name": "Zoë"})
-    store.sync_files()  # the file is replaced after the commit returns, off its path
+    # Durable in the log (a new segment: its folder is fsynced first, then the frame);
+    # the record file is untouched.
+    assert [c[:2] for c in calls] == [("fsync", str(tmp_path / "db" / ".log")),
+                                      ("fdatasync", calls[1][1])]
+    assert Path(calls[1][1]).parent == tmp_path / "db" / ".log"
+    store.close()  # closes the segment and writes it back
     [(_, tmp, _)] = [c for c in calls if c[0] == "replace"]
     assert Path(tmp).parent == tmp_path / "db" / ".tmp"
-    [(_, segment, _)] = [c for c in calls if c[0] == "fdatasync"]
-    assert Path(segment).parent == tmp_path / "db" / ".log"
-    assert [c[0] for c in calls] == ["fdatasync", "replace"]  # durable, then applied
-    store.close()
+    assert calls[2][0] == "replace"  # durable, then applied
+    del calls[:1]  # the segment folder's fsync: the checks below count from the frame
     if atomic_json._SYNCFS is not None:  # one syncfs of the store's filesystem
         assert calls[2:4] == [("syncfs", str(tmp_path / "db"), "dir"),
                               ("fsync", str(tmp_path / "db" / ".log"), "dir")]

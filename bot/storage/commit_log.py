@@ -11,9 +11,10 @@ commit's ops, already resolved (``["put", ns, key, record]``, ``["del", ns, key]
 applying a frame twice gives the same result and replay can be rerun after a kill.
 
 Segments are named by a zero-padded number. One is closed when it reaches a size or an
-age; once every commit in it has reached its record files, those files are fsynced (the
-``checkpoint`` callback) and the segment deleted: the log stays small, and so does the
-memory the store needs for it.
+age; once every commit in it is in the store's memory (:meth:`CommitLog.applied`), the
+``write_back`` callback writes the records it touched to their files and makes them
+durable, and the segment is deleted: the log stays small, and so does the memory the
+store needs for what is not written back yet.
 """
 
 from __future__ import annotations
@@ -111,8 +112,8 @@ class _Segment:
     fd: int
     opened_at: float
     size: int = 0
-    paths: set[str] = field(default_factory=set)
-    in_flight: int = 0  # acknowledged commits whose record files are not written yet
+    keys: set[tuple[str, str]] = field(default_factory=set)  # (namespace, key) touched
+    in_flight: int = 0  # acknowledged commits the store has not taken in yet
 
 
 @dataclass(eq=False)
@@ -120,7 +121,7 @@ class Ticket:
     """One commit waiting for its batch; the committer fills in how it went."""
 
     frame: bytes
-    paths: frozenset[str]
+    keys: frozenset[tuple[str, str]]
     done: threading.Event = field(default_factory=threading.Event)
     segment: _Segment | None = None
     error: StoreError | None = None
@@ -129,19 +130,20 @@ class Ticket:
 class CommitLog:
     """An append-only log in ``log_dir`` with one committer and one write-back thread.
 
-    ``checkpoint(paths)`` must make the record files at ``paths`` (and their folders)
-    durable; it is called, off the hot path, before a closed segment is deleted.
+    ``write_back(keys)`` must write the records of ``keys`` (``(namespace, key)``) to
+    their files and make them durable; it is called, off the hot path, before a closed
+    segment is deleted.
     After a failed append or sync the log refuses every later commit (the outcome of
     that batch on disk is unknown, and Linux may have dropped the dirty pages): the
     process must restart, and replay settles it.
     """
 
     def __init__(self, log_dir: Path, *, first_number: int, max_bytes: int, max_age: float,
-                 checkpoint: Callable[[set[str]], None]) -> None:
+                 write_back: Callable[[set[tuple[str, str]]], None]) -> None:
         self._dir = log_dir
         self._max_bytes = max_bytes
         self._max_age = max_age
-        self._checkpoint = checkpoint
+        self._write_back = write_back
         # One lock, two conditions, so a wake-up goes to the thread that has work: the
         # committer waits on ``_work`` (commits to sync, a flush, a close, an age); the
         # write-back thread and flush() wait on ``_segments`` (a segment to write back,
@@ -182,13 +184,13 @@ class CommitLog:
 
     # -- the hot path ---------------------------------------------------------------
 
-    def append(self, payload: bytes, paths: frozenset[str]) -> Ticket:
-        """Wait until ``payload`` is durable in the log; then write its record files
+    def append(self, payload: bytes, keys: frozenset[tuple[str, str]]) -> Ticket:
+        """Wait until ``payload`` is durable in the log; then make its records readable
         and call :meth:`applied` with the returned ticket.
 
         :raises StoreError: the log could not take it; nothing of it counts as written.
         """
-        ticket = Ticket(encode_frame(payload), paths)
+        ticket = Ticket(encode_frame(payload), keys)
         with self._work:
             if self._broken is not None or self._closing:
                 raise StoreError(self._broken or "the store is closed")
@@ -200,7 +202,8 @@ class CommitLog:
         return ticket
 
     def applied(self, ticket: Ticket) -> None:
-        """The ticket's record files are written: its segment may now be written back."""
+        """The ticket's records are readable from the store: its segment may now be
+        written back."""
         with self._segments:
             segment = ticket.segment
             assert segment is not None
@@ -299,7 +302,7 @@ class CommitLog:
                     segment.size += len(ticket.frame)
                     ticket.segment = segment
                     segment.in_flight += 1
-                    segment.paths |= ticket.paths
+                    segment.keys |= ticket.keys
                 ticket.error = error
         for ticket in batch:
             ticket.done.set()
@@ -317,11 +320,11 @@ class CommitLog:
                 while segment.in_flight:
                     self._segments.wait()
             try:
-                self._checkpoint(segment.paths)
+                self._write_back(segment.keys)
                 os.close(segment.fd)
                 segment.path.unlink()
                 fsync_dir(self._dir)
-            except OSError as exc:
+            except Exception as exc:  # flush() and close() must hear of any failure
                 self.fail(f"could not write back the commit log: {exc}")
                 log.error("write-back failed, the log is kept for replay: %s", exc)
                 return

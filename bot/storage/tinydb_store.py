@@ -3,19 +3,22 @@
 A commit (a turn, a dispatcher's claim or mark, or a single ``write``) is acknowledged
 once its frame is ``fdatasync``ed in an append-only log (:mod:`bot.storage.commit_log`),
 where the commits of every thread waiting at that moment share one append and one sync.
-Its record files are written after the call returns, off the hot path, by one applier
-thread (temporary file and rename, not synced); until then the commit's records are
-served from memory (the *pending* overlay, which holds only what the applier has not
-reached, milliseconds' worth). A read-only process (``nudges list``, the report) reads
-the files, so it may see a commit a few milliseconds late; :meth:`TinyDBStore.sync_files`
-waits until the files hold every commit. Off the hot path too, each closed log segment
-is checkpointed: the files its commits touched, and their folders, are fsynced, then
-the segment is deleted. A process that dies leaves the log;
-the next writable open replays it whole, commit by commit, so a commit of several
-records is on disk entirely or not at all. Expectations (:class:`Put`'s ``expected``)
-are checked before logging, under per-key locks held until the commit is durable and
-in the overlay, so the log holds only absolute puts and deletes and replaying it twice
-is harmless.
+Its records are then served from memory (the *pending* overlay) until the log segment
+holding it is closed (at a size or an age: 4 MiB or 30 s by default). Off the hot path,
+the write-back thread then writes each record the segment touched to its file once, with
+the newest value committed (temporary file and rename), makes them durable with one
+``syncfs``, and deletes the segment. A person who answers five times in a segment costs
+one file write, not five: per-commit files used to be most of a turn's kernel time, and
+their renames slowed the log's own syncs (ext4 shares one journal).
+
+A process that dies leaves the log; the next writable open replays it whole, commit by
+commit, so a commit of several records is on disk entirely or not at all.
+Expectations (:class:`Put`'s ``expected``) are checked before logging, under per-key
+locks held until the commit is durable and in the overlay, so the log holds only
+absolute puts and deletes and replaying it twice is harmless. A read-only process
+(``nudges list``, the report) reads the log's segments at open, then the files, so it
+sees every commit acknowledged before it opened; :meth:`TinyDBStore.sync_files` writes
+everything back now (for a backup, or a test that opens the files).
 
 Why TinyDB stays the record format: each record file is a TinyDB database
 (``{"_default": {"1": record}}``) that TinyDB, ``jq`` or an editor open as they are, a
@@ -47,16 +50,15 @@ import itertools
 import json
 import logging
 import os
-import queue
 import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar, Final
+from typing import ClassVar
 from urllib.parse import quote, unquote
 
 from bot.interfaces import (
@@ -83,7 +85,6 @@ from bot.storage.commit_log import (
     CommitLog,
     LogOp,
     SegmentDamage,
-    Ticket,
     keep_aside,
     read_frames,
     segment_number,
@@ -100,7 +101,6 @@ LOCK_STRIPES = 4096  # held across a commit's sync: many, so unrelated keys rare
 _TIME_KEY = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}")
 _OTHER = "_other"  # a key of a time-ordered namespace that does not start with a time
 _LEGACY_SHARD = re.compile(r"[0-9a-f]{2}")
-_NO_RECORD = object()  # a deletion in a read-only overlay
 
 
 class StoreInUseError(StoreError):
@@ -118,13 +118,10 @@ class StoreInUseError(StoreError):
 
 
 
-# A resolved op: (kind, namespace, key, record JSON text or None, record file). Paths
-# on the write path are strings: pathlib's parsing and comparisons were a sixth of the
-# applier's time.
-_Resolved = tuple[str, str, str, str | None, str]
-
-
-_ABSENT: Final = object()  # "not in the overlay" (None there means deleted)
+# A resolved op: (kind, namespace, key, record JSON text or None).
+_Resolved = tuple[str, str, str, str | None]
+# A committed record not in its file yet: (commit number, JSON text, or None if deleted).
+_Pending = tuple[int, str | None]
 
 
 def _dumps(record: object) -> str:
@@ -164,22 +161,18 @@ class TinyDBStore(Store):
         self._tmp_dir = self._root / ".tmp"
         self._log_dir = self._root / ".log"
         self._log: CommitLog | None = None
-        # Commits not in their files yet, as JSON text (None: deleted): the writer's
-        # pending ones, or, read-only with no writer alive, what only the log holds.
-        self._overlay: dict[tuple[str, str], str | None] = {}
-        self._overlay_seq: dict[tuple[str, str], int] = {}
+        # Committed records not in their files yet, by namespace then key: those of the
+        # log segments not written back, or, read-only, what the log held at open. Only
+        # the write-back thread takes entries out, under the key's lock.
+        self._overlay: dict[str, dict[str, _Pending]] = {}
         self._seq = itertools.count(1)
-        self._applier_queue: queue.Queue[tuple[int, list[_Resolved], Ticket] | None] = (
-            queue.Queue())
-        self._applier: threading.Thread | None = None
-        # Commits under way, so close() lets them reach the applier before stopping it
-        # (one arriving after it stopped would leave its log segment waiting forever).
+        # Commits under way, so close() lets them reach the log and the overlay before
+        # it closes the log (one arriving after would find it gone).
         self._commits = threading.Condition()
         self._active = 0
         self._closing = False
         if read_only:
-            if not self._writer_alive():
-                self._overlay = self._log_overlay()
+            self._overlay = self._log_overlay()
             return
         make_private_dirs(self._root)
         os.chmod(self._root, DIR_MODE)  # a folder an older version made 0755
@@ -192,10 +185,7 @@ class TinyDBStore(Store):
         next_segment = self._replay() + 1
         self._log = CommitLog(self._log_dir, first_number=next_segment,
                               max_bytes=log_max_bytes, max_age=log_max_age,
-                              checkpoint=self._make_durable)
-        self._applier = threading.Thread(target=self._apply_loop, daemon=True,
-                                         name="notnow-apply")
-        self._applier.start()
+                              write_back=self._write_back)
 
     @property
     def root(self) -> Path:
@@ -219,29 +209,14 @@ class TinyDBStore(Store):
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         return fd
 
-    def _writer_alive(self) -> bool:
-        """Whether a process holds the lock; if so it replayed the log at its start and
-        keeps the record files current, so a reader needs only the files."""
-        try:
-            fd = os.open(self._root / ".lock", os.O_RDONLY)
-        except OSError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            return False
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)
-
     # -- where records live ---------------------------------------------------------
 
     def _path(self, namespace: str, key: str) -> Path:
         return Path(self._file(namespace, key))
 
     def _file(self, namespace: str, key: str) -> str:
-        """The record file of ``key``, as a string (see :data:`_Resolved`)."""
+        """The record file of ``key``, as a string: pathlib's parsing and comparisons
+        were a sixth of the write-back's time."""
         if not namespace.isidentifier():
             raise ValueError(f"namespace must be an identifier, got {namespace!r}")
         name = quote(key, safe="") + _SUFFIX
@@ -262,10 +237,10 @@ class TinyDBStore(Store):
     # -- reading --------------------------------------------------------------------
 
     def read(self, namespace: str, key: str) -> Record | None:
+        found = self._pending(namespace, key)
+        if found is not None:
+            return json.loads(found[1]) if found[1] is not None else None
         path = self._file(namespace, key)
-        found = self._overlay.get((namespace, key), _ABSENT)
-        if found is not _ABSENT:
-            return json.loads(found) if isinstance(found, str) else None
         try:
             # The database's storage read, without building a TinyDB and its tables
             # around it for one document: 22 us instead of 105 us a read, and a turn
@@ -317,10 +292,15 @@ class TinyDBStore(Store):
             (found.add if record is not None else found.discard)(key)
         return iter(found)
 
+    def _pending(self, namespace: str, key: str) -> _Pending | None:
+        pending = self._overlay.get(namespace)
+        return pending.get(key) if pending is not None else None
+
     def _pending_in(self, namespace: str) -> list[tuple[str, str | None]]:
-        """The overlay's entries of a namespace, copied (the applier changes it)."""
-        return [(key, record) for (name, key), record in list(self._overlay.items())
-                if name == namespace]
+        """The overlay's entries of a namespace, copied (the write-back changes it)."""
+        pending = self._overlay.get(namespace)
+        return ([(key, text) for key, (_, text) in pending.copy().items()]
+                if pending is not None else [])
 
     @staticmethod
     def _file_keys(folder: Path) -> Iterator[str]:
@@ -341,7 +321,7 @@ class TinyDBStore(Store):
             return []
         candidates = {entry.name for entry in self._root.iterdir()
                       if entry.is_dir() and entry.name.isidentifier()}
-        candidates |= {namespace for namespace, _ in list(self._overlay)}
+        candidates |= set(self._overlay.copy())
         return sorted(name for name in candidates if next(self.keys(name), None) is not None)
 
     def keys_through(self, namespace: str, last: str, *, after: str = "") -> Iterator[str]:
@@ -440,86 +420,82 @@ class TinyDBStore(Store):
         if not resolved:
             return True
         with ExitStack() as held:
-            for stripe in sorted({self._stripe(ns, key) for _, ns, key, _, _ in resolved}):
+            for stripe in sorted({self._stripe(ns, key) for _, ns, key, _ in resolved}):
                 held.enter_context(self._stripes[stripe])
             if not all(self._holds(op) for op in ops):
                 return False
             ticket = self._log.append(self._payload(resolved),
-                                      frozenset(path for *_, path in resolved))
-            # Durable: readers see it from memory until the applier writes its files.
-            seq = next(self._seq)
-            for _, ns, key, text, _ in resolved:
-                self._overlay[(ns, key)] = text
-                self._overlay_seq[(ns, key)] = seq
-            self._applier_queue.put((seq, resolved, ticket))
+                                      frozenset((ns, key) for _, ns, key, _ in resolved))
+            try:  # durable: served from memory until its segment is written back
+                seq = next(self._seq)
+                for _, ns, key, text in resolved:
+                    pending = self._overlay.get(ns)
+                    if pending is None:
+                        pending = self._overlay.setdefault(ns, {})
+                    pending[key] = (seq, text)
+            finally:
+                self._log.applied(ticket)
         if any(kind == "del" and ns in self.ERASING for kind, ns, *_ in resolved):
             self._log.flush()
         return True
 
-    def _resolve(self, op: Op) -> _Resolved:
-        path = self._file(op.namespace, op.key)
+    @staticmethod
+    def _resolve(op: Op) -> _Resolved:
+        if not op.namespace.isidentifier():
+            raise ValueError(f"namespace must be an identifier, got {op.namespace!r}")
         if isinstance(op, Put):
-            return ("put", op.namespace, op.key, _dumps(dict(op.record)), path)
-        return ("del", op.namespace, op.key, None, path)
+            return ("put", op.namespace, op.key, _dumps(dict(op.record)))
+        return ("del", op.namespace, op.key, None)
 
     def _holds(self, op: Op) -> bool:
         """Whether a :class:`Put`'s expectation holds (the caller holds its lock)."""
         if not isinstance(op, Put) or op.expected is UNCONDITIONAL:
             return True
         if op.expected is None:
-            pending = self._overlay.get((op.namespace, op.key), _ABSENT)
-            if pending is not _ABSENT:
-                return pending is None
+            pending = self._pending(op.namespace, op.key)
+            if pending is not None:
+                return pending[1] is None
             return not os.path.exists(self._file(op.namespace, op.key))  # no parsing
         return self.read(op.namespace, op.key) == op.expected
 
-    def _apply_loop(self) -> None:
-        """The applier: write each commit's record files, in commit order, and take
-        them out of the overlay unless a later commit changed them again (whose own
-        turn in the queue writes the newer value)."""
-        while (item := self._applier_queue.get()) is not None:
-            seq, resolved, ticket = item
-            try:
-                for op in resolved:
-                    _, ns, key, _, _ = op
-                    if self._overlay_seq.get((ns, key)) == seq:
-                        self._apply(op)
-                    with self._lock(ns, key):
-                        if self._overlay_seq.get((ns, key)) == seq:
-                            del self._overlay_seq[(ns, key)]
-                            del self._overlay[(ns, key)]
-            except Exception as exc:  # the applier must outlive any failure
-                # Durable in the log, still served from memory; the files lag: refuse
-                # further commits, and a restart replays the log. The loop goes on, so
-                # every later ticket is still handed back and close() never waits on one.
-                log.error("a committed change could not reach its file: %r", exc)
-                assert self._log is not None
-                self._log.fail(f"a committed change could not reach its file: {exc}")
-            finally:
-                if self._log is not None:
-                    self._log.applied(ticket)
-                self._applier_queue.task_done()
-        self._applier_queue.task_done()
+    def _write_back(self, keys: set[tuple[str, str]]) -> None:
+        """Write the records a closed log segment touched to their files, each once and
+        with its newest committed value, then make them durable (the segment is deleted
+        after this returns). A record committed again since stays in the overlay: its
+        newer commit is in a later segment, whose write-back writes it again."""
+        paths = []
+        for ns, key in keys:
+            pending = self._overlay.get(ns)
+            entry = pending.get(key) if pending is not None else None
+            if pending is None or entry is None:
+                continue  # an earlier segment's write-back wrote its newest value
+            path = self._file(ns, key)
+            self._apply(entry[1], path)
+            paths.append(path)
+            with self._lock(ns, key):
+                if pending.get(key) is entry:
+                    del pending[key]
+        self._make_durable(paths)
 
     def sync_files(self) -> None:
-        """Return once the record files hold every commit acknowledged so far (for a
-        reader in another process, a backup, a test that opens the files)."""
-        if self._applier is not None:
-            self._applier_queue.join()
+        """Return once the record files hold every commit acknowledged so far, durably
+        (for a backup, a reader that must see the last milliseconds, a test that opens
+        the files)."""
+        if self._log is not None:
+            self._log.flush()
 
     @staticmethod
     def _payload(resolved: list[_Resolved]) -> bytes:
         parts = [f'["put",{_dumps(ns)},{_dumps(key)},{text}]' if kind == "put"
                  else f'["del",{_dumps(ns)},{_dumps(key)}]'
-                 for kind, ns, key, text, _ in resolved]
+                 for kind, ns, key, text in resolved]
         return ("[" + ",".join(parts) + "]").encode()
 
-    def _apply(self, op: _Resolved) -> None:
-        """Write one op to its record file, not synced: the log holds it until the
-        segment's checkpoint syncs the file."""
-        kind, _, _, text, path = op
+    def _apply(self, text: str | None, path: str) -> None:
+        """Write one record (``None``: delete it) to its file, not synced: the log
+        holds it until the write-back syncs the files."""
         folder, name = os.path.split(path)
-        if kind == "del":
+        if text is None:
             if self._has_kept(folder):
                 for kept in self._kept_paths(Path(path)):
                     kept.unlink(missing_ok=True)
@@ -553,7 +529,7 @@ class TinyDBStore(Store):
             known = self._kept_in.setdefault(folder, known)
         return known
 
-    def _make_durable(self, paths: set[str]) -> None:
+    def _make_durable(self, paths: Collection[str]) -> None:
         """Make record files and the folders holding them (renames and deletions)
         durable: one ``syncfs`` where there is one, else an fsync each."""
         if not paths or sync_filesystem(self._base):
@@ -611,21 +587,25 @@ class TinyDBStore(Store):
         paths = set()
         for kind, namespace, key, record in ops:
             path = self._file(namespace, key)
-            self._apply((kind, namespace, key, _dumps(record) if kind == "put" else None,
-                         path))
+            self._apply(_dumps(record) if kind == "put" else None, path)
             paths.add(path)
         return paths
 
-    def _log_overlay(self) -> dict[tuple[str, str], str | None]:
-        """What the log says, for a read-only open with no writer: every commit up to
-        the first damaged frame."""
-        overlay: dict[tuple[str, str], str | None] = {}
+    def _log_overlay(self) -> dict[str, dict[str, _Pending]]:
+        """What the log holds, for a read-only open: every commit up to the first
+        damaged frame. A writer may be running: a segment gone since it was listed has
+        been written back (its records are in the files), and a frame torn at the end
+        of the last one is still being appended (not acknowledged yet)."""
+        overlay: dict[str, dict[str, _Pending]] = {}
         for segment in segment_paths(self._log_dir):
             try:
                 for ops in read_frames(segment):
                     for kind, namespace, key, record in ops:
-                        overlay[(namespace, key)] = _dumps(record) if kind == "put" else None
-            except (SegmentDamage, FileNotFoundError):
+                        overlay.setdefault(namespace, {})[key] = (
+                            0, _dumps(record) if kind == "put" else None)
+            except FileNotFoundError:
+                continue
+            except SegmentDamage:
                 break
         return overlay
 
@@ -653,12 +633,8 @@ class TinyDBStore(Store):
             self._closing = True
             while self._active:  # each is waiting for its log sync: milliseconds
                 self._commits.wait()
-        if self._applier is not None:
-            self._applier_queue.put(None)
-            self._applier.join()
-            self._applier = None
         if self._log is not None:
-            self._log.close()
+            self._log.close()  # writes every segment back
             self._log = None
             with contextlib.suppress(OSError):
                 self._log_dir.rmdir()  # empty when everything was written back

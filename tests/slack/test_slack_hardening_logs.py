@@ -24,6 +24,7 @@ from adapters.slack import SlackService, start_slack
 from bot.conversation.engine import Coach
 from bot.ops.logs import configure_logging, hash_id
 from bot.settings import Settings
+from bot.storage.tinydb_store import TinyDBStore
 from tests.standins.slack_api import (
     Person,
     SlackSide,
@@ -101,7 +102,8 @@ async def test_a_flood_of_unsigned_megabyte_bodies_adds_little_to_the_log(
 
 
 async def test_normal_turns_and_a_quarantined_record_log_only_hashed_ids(
-    slack: SlackSide, slack_api: SlackStandIn, settings: Settings, operator_log: io.StringIO
+    slack: SlackSide, slack_api: SlackStandIn, settings: Settings, operator_log: io.StringIO,
+    coach: Coach,
 ) -> None:
     slack_api.default_team = TEAM
     person = Person(slack, slack_api, team=TEAM, user=USER)
@@ -111,6 +113,8 @@ async def test_normal_turns_and_a_quarantined_record_log_only_hashed_ids(
     replies = await person.say(SECRET)  # the company: the next question names it
     assert SECRET in json.dumps(replies)
     assert SECRET not in operator_log.getvalue()  # slack_sdk's DEBUG lines carry replies
+    assert isinstance(coach.store, TinyDBStore)
+    coach.store.sync_files()  # the record is written back to its file, then torn
     [record] = Path(settings.db).rglob(f"slack%3A{TEAM}%3A{USER}.json")
     record.write_text("{ this is not json")
     assert await person.say(f"it was {SECRET} again")
