@@ -145,7 +145,8 @@ class ConsoleSender:
     def __init__(self) -> None:
         self.shown: list[Reply] = []
 
-    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str) -> None:
+    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str,
+                      dm_channel: str | None = None) -> None:
         self.shown.extend(replies)
 
     async def was_delivered(self, user: UserRef, nudge_id: str) -> bool | None:

@@ -293,7 +293,8 @@ def capture(store: Store, user: UserRef) -> tuple[Record, list[Record]]:
 
 
 def clone_rows(person: Record, nudges: Sequence[Record], user: UserRef,
-               *, change_nudge: Callable[[Record], None] | None = None) -> list[Row]:
+               *, change_nudge: Callable[[Record], None] | None = None,
+               change_person: Callable[[Record], None] | None = None) -> list[Row]:
     """The records of ``person`` as if ``user`` had had the same conversation: the person,
     each nudge under a new id, and each active nudge's due-index entry (the same records
     the engine writes, see bot/nudges/book.py)."""
@@ -313,6 +314,8 @@ def clone_rows(person: Record, nudges: Sequence[Record], user: UserRef,
         rows.append((NUDGES, nudge["id"], nudge))
         ids.append(nudge["id"])
     clone["nudge_ids"] = ids
+    if change_person is not None:
+        change_person(clone)
     rows.append((PEOPLE, user.key, clone))
     return rows
 

@@ -152,7 +152,8 @@ class FirstSend:
         self.first = asyncio.Event()
         self.at: float | None = None
 
-    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str) -> None:
+    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str,
+                      dm_channel: str | None = None) -> None:
         await self._inner.deliver(user, replies, nudge_id=nudge_id)
         if self.at is None:
             self.at = time.perf_counter()

@@ -265,9 +265,12 @@ class NudgeSender(Protocol):
 
     platform: str
 
-    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str) -> None:
+    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str,
+                      dm_channel: str | None = None) -> None:
         """Send a nudge to the person's DM, tagged with ``nudge_id`` where the platform
-        allows (Slack message metadata, a Discord nonce).
+        allows (Slack message metadata, a Discord nonce). ``dm_channel``: that DM's id
+        as the platform opened it at one of the person's turns (kept in their record),
+        so it need not be opened again; a platform may ignore it.
 
         :raises DeliveryError: the platform refused it.
         """

@@ -51,6 +51,9 @@ class Profile:
 
     timezone: str | None = None
     display_name: str | None = None
+    #: the person's direct-message channel with the app, as the platform opened it
+    #: (never as a payload names it): check-ins go there without asking again
+    dm_channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

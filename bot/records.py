@@ -131,6 +131,8 @@ class PersonRecord(TypedDict):
     consent_offered: NotRequired[bool]
     #: SHA-256 of the person's calendar feed token (``calendar feed``); never the token
     calendar_feed: NotRequired[str | None]
+    #: the platform's id of the person's DM with the app (:attr:`Profile.dm_channel`)
+    dm_channel: NotRequired[str | None]
 
 
 class NudgeRecord(TypedDict):

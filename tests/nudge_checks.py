@@ -34,7 +34,8 @@ class Inbox:
         self.clock = clock
         self.received: list[tuple[datetime, str, Reply]] = []
 
-    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str) -> None:
+    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str,
+                      dm_channel: str | None = None) -> None:
         self.received.extend((self.clock.now(), nudge_id, reply) for reply in replies)
 
     async def was_delivered(self, user: UserRef, nudge_id: str) -> bool | None:

@@ -28,7 +28,8 @@ class RecordingSender:
         self.can_check = True
         self.clock: ManualClock | None = None
 
-    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str) -> None:
+    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str,
+                      dm_channel: str | None = None) -> None:
         if self.fail_with is not None:
             raise self.fail_with
         assert self.clock is not None

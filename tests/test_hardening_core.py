@@ -335,7 +335,8 @@ class SentLog:
     def __init__(self, sent: list[str]) -> None:
         self.sent = sent
 
-    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str) -> None:
+    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str,
+                      dm_channel: str | None = None) -> None:
         await asyncio.sleep(0.01)  # a platform round trip, while the other one goes on
         self.sent.append(nudge_id)
 

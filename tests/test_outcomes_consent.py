@@ -31,7 +31,8 @@ class Recorder:
     def __init__(self) -> None:
         self.sent: list[tuple[str, list[Reply]]] = []
 
-    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str) -> None:
+    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str,
+                      dm_channel: str | None = None) -> None:
         self.sent.append((nudge_id, list(replies)))
 
     async def was_delivered(self, user: UserRef, nudge_id: str) -> bool | None:

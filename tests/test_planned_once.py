@@ -179,7 +179,8 @@ class PressedWhileSending(Inbox):
         super().__init__(clock)
         self.conv = conv
 
-    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str) -> None:
+    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str,
+                      dm_channel: str | None = None) -> None:
         await super().deliver(user, replies, nudge_id=nudge_id)
         if "Connect with" in replies[0].text:
             press(self.conv, replies[0], "Done")

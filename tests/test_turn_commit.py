@@ -274,14 +274,26 @@ def test_a_first_turn_with_its_profile_and_event_id_is_one_write_and_a_repeat_no
     are saved with their first turn, not beside it: one durable write, then nothing."""
     counting = StoppingStore(store)
     coach = Coach(store=counting, content=content, clock=clock)
-    profile = Profile(timezone="America/Chicago", display_name="Dana Whitfield")
+    profile = Profile(timezone="America/Chicago", display_name="Dana Whitfield",
+                      dm_channel="D0123ABC")
     replies = coach.handle(SOMEONE, Text("hi"), once="slack:Ev1", profile=profile)
     assert replies and counting.writes == 1
     person = store.read(PEOPLE, SOMEONE.key)
     assert person is not None and person["display_name"] == "Dana Whitfield"
     assert person["settings"]["timezone"] == "America/Chicago"
+    assert person["dm_channel"] == "D0123ABC"  # check-ins go there after a restart
     assert coach.handle(SOMEONE, Text("hi"), once="slack:Ev1", profile=profile) == []
     assert counting.writes == 1 and store.read(PEOPLE, SOMEONE.key) == person
+
+
+@pytest.mark.parametrize("channel", ["<!channel>", "D1 D2", "", "D" * 65, "D\u200b1"])
+def test_a_dm_channel_that_is_not_a_channel_id_is_not_kept(
+        store: Store, content: Content, clock: ManualClock, channel: str) -> None:
+    coach = Coach(store=store, content=content, clock=clock)
+    coach.handle(SOMEONE, Text("hi"), profile=Profile(dm_channel="D0KEPT"))
+    coach.handle(SOMEONE, Text("skip"), profile=Profile(dm_channel=channel))
+    person = store.read(PEOPLE, SOMEONE.key)
+    assert person is not None and person["dm_channel"] == "D0KEPT"
 
 
 def test_a_repeat_racing_the_first_delivery_loses_the_commit_and_says_nothing(

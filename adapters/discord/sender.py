@@ -31,7 +31,10 @@ class DiscordNudgeSender:
     def __init__(self, client: discord.Client) -> None:
         self._client = client
 
-    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str) -> None:
+    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str,
+                      dm_channel: str | None = None) -> None:
+        """``dm_channel`` is not needed: the Discord adapter stores none, and discord.py
+        keeps the DM channel of every user it has opened one with."""
         try:
             await send_replies_to_user(self._client, user.user, replies)
         except DMClosedError:

@@ -41,6 +41,8 @@ EXPECTED_ERRORS = frozenset({
 PERMANENT = frozenset({"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot",
                        "is_bot"})
 HISTORY_LIMIT = 50
+# A post's refusals that mean the channel id itself is wrong: nothing was posted.
+STALE_CHANNEL = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 
 
 class Delivery:
@@ -144,16 +146,35 @@ class Delivery:
                 await self._upload(client, who, channel, reply.file)
 
     async def send_nudge(
-        self, client: AsyncWebClient, who: UserRef, replies: Sequence[Reply], *, nudge_id: str
+        self, client: AsyncWebClient, who: UserRef, replies: Sequence[Reply], *, nudge_id: str,
+        dm_channel: str | None = None,
     ) -> None:
         """A check-in into ``who``'s DM, each message tagged with ``nudge_id`` in its
         metadata so :meth:`nudge_in_history` can find it after a crash.
 
+        ``dm_channel``: the DM as ``conversations.open`` gave it at one of the person's
+        turns (stored with them), used when this process has none cached, so a pass after
+        a restart does not open every DM again (a Tier 3 method: about 50 a minute). If
+        Slack no longer knows that channel, the DM is opened afresh and the check-in
+        posted there; nothing was posted to the stale one.
+
         :raises DeliveryError: Slack refused the DM or a message.
         """
-        channel = await self.dm_channel(client, who)
         tagged = [r if r.nudge_id else dataclasses.replace(r, nudge_id=nudge_id)
                   for r in replies]
+        stored = dm_channel if dm_channel and not self._dm_channels.get(who.key) else None
+        if stored is not None:
+            try:
+                await self.send(client, who, stored, tagged)
+            except DeliveryError as exc:
+                if exc.reason not in STALE_CHANNEL:
+                    raise
+                log.info("stored DM channel no longer valid (%s); opening it again "
+                         "(team=%s user=%s)", exc.reason, who.workspace, who.user)
+            else:
+                self._dm_channels.put(who.key, stored)
+                return
+        channel = await self.dm_channel(client, who)
         await self.send(client, who, channel, tagged)
 
     async def nudge_in_history(self, client: AsyncWebClient, who: UserRef, nudge_id: str) -> bool:

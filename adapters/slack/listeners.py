@@ -208,8 +208,8 @@ class SlackListeners:
                     return
                 replies = await self._report(client, who, report)
             else:
-                replies = await self._turns.take_turn(who, event, once=once,
-                                                      profile=users_info(client, who))
+                replies = await self._turns.take_turn(
+                    who, event, once=once, profile=users_info(client, who, dm_channel=channel))
             if replies:
                 await self._delivery.post(client, who, channel, replies)
 
@@ -241,13 +241,14 @@ class SlackListeners:
                 return
             read = await read_shared_file(client, files[0])
             if isinstance(read, Paste):
-                replies = await self._turns.take_turn(who, read, once=once,
-                                                      profile=users_info(client, who))
+                replies = await self._turns.take_turn(
+                    who, read, once=once, profile=users_info(client, who, dm_channel=channel))
             else:
                 replies = [Reply(read)]
                 if said is not None:
                     replies += await self._turns.take_turn(
-                        who, said, once=once, profile=users_info(client, who)) or []
+                        who, said, once=once,
+                        profile=users_info(client, who, dm_channel=channel)) or []
             if replies:
                 await self._delivery.post(client, who, channel, replies)
 

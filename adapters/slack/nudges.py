@@ -79,10 +79,12 @@ class SlackNudgeSender:
 
         return cls(client_for=from_installation, delivery=delivery)
 
-    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str) -> None:
+    async def deliver(self, user: UserRef, replies: Sequence[Reply], *, nudge_id: str,
+                      dm_channel: str | None = None) -> None:
         """:raises DeliveryError: no installation for the team, or Slack refused."""
         client = await self._client(user)
-        await self._delivery.send_nudge(client, user, replies, nudge_id=nudge_id)
+        await self._delivery.send_nudge(client, user, replies, nudge_id=nudge_id,
+                                        dm_channel=dm_channel)
 
     async def was_delivered(self, user: UserRef, nudge_id: str) -> bool | None:
         try:

@@ -7,6 +7,7 @@ and user and gives ``None``: the profile is best effort, the turn goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import aiohttp
@@ -21,25 +22,35 @@ __all__ = ["is_workspace_admin", "profile_from_user", "users_info"]
 log = logging.getLogger(__name__)
 
 
-def users_info(client: AsyncWebClient, who: UserRef) -> ProfileSource:
-    """A source that asks ``users.info`` about ``who`` when the sync needs it."""
+def users_info(client: AsyncWebClient, who: UserRef, *,
+               dm_channel: str | None = None) -> ProfileSource:
+    """A source that asks ``users.info`` about ``who`` when the sync needs it, and adds
+    ``dm_channel`` (their DM as ``conversations.open`` gave it), so the person's record
+    keeps it for check-ins even when ``users.info`` says nothing."""
 
     async def fetch() -> Profile | None:
-        try:
-            response = await client.users_info(user=who.user)
-        except SlackApiError as exc:
-            error = exc.response.get("error", "unknown_error")
-            log.warning("slack users.info failed: %s (team=%s user=%s)",
-                        error, who.workspace, who.user)
-            return None
-        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("slack users.info failed: %r (team=%s user=%s)",
-                        exc, who.workspace, who.user)
-            return None
-        user = response.get("user")
-        return profile_from_user(user) if isinstance(user, dict) else None
+        found = await _users_info(client, who)
+        if dm_channel:
+            return dataclasses.replace(found or Profile(), dm_channel=dm_channel)
+        return found
 
     return fetch
+
+
+async def _users_info(client: AsyncWebClient, who: UserRef) -> Profile | None:
+    try:
+        response = await client.users_info(user=who.user)
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown_error")
+        log.warning("slack users.info failed: %s (team=%s user=%s)",
+                    error, who.workspace, who.user)
+        return None
+    except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("slack users.info failed: %r (team=%s user=%s)",
+                    exc, who.workspace, who.user)
+        return None
+    user = response.get("user")
+    return profile_from_user(user) if isinstance(user, dict) else None
 
 
 async def is_workspace_admin(client: AsyncWebClient, who: UserRef) -> bool:

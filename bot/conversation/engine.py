@@ -58,6 +58,7 @@ __all__ = ["Coach", "clean_text"]
 log = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+_CHANNEL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # Slack's D0123ABC, Discord's snowflakes
 
 
 def clean_text(text: str) -> str:
@@ -132,15 +133,21 @@ class Coach:
 
     def _adoption(self, profile: Profile) -> Callable[[PersonRecord], None]:
         """What a turn applies to the person from their platform profile: the time zone
-        unless they chose one, the display name to sign drafts with."""
+        unless they chose one, the display name to sign drafts with, and the DM channel
+        their check-ins go to (so a dispatcher after a restart need not ask the platform
+        to open it again: Slack allows about 50 ``conversations.open`` a minute)."""
         zone = parse_timezone(profile.timezone or "")
         name = clean_text(profile.display_name or "").strip()[:80]
+        channel = profile.dm_channel or ""
+        channel = channel if _CHANNEL_ID.fullmatch(channel) else ""
 
         def adopt(person: PersonRecord) -> None:
             if zone is not None:
                 _adopt_timezone(person, zone)
             if name:
                 person["display_name"] = name
+            if channel:
+                person["dm_channel"] = channel
 
         return adopt
 

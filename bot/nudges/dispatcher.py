@@ -77,6 +77,7 @@ class _Claimed:
     nudge: NudgeRecord
     replies: list[Reply]
     in_doubt: bool
+    dm_channel: str | None = None  # the person's DM, as their platform last opened it
 
 
 class Services(Protocol):
@@ -183,7 +184,8 @@ class NudgeDispatcher:
                 NUDGES_SENT.labels(user.platform).inc()
                 return
         try:
-            await sender.deliver(user, claimed.replies, nudge_id=nudge_id)
+            await sender.deliver(user, claimed.replies, nudge_id=nudge_id,
+                                 dm_channel=claimed.dm_channel)
         except DeliveryError as exc:
             log.warning("nudge %s to %s not delivered: %s", nudge_id, user.workspace, exc.reason)
             outcome = await asyncio.to_thread(self._finish, claimed, exc)
@@ -247,7 +249,8 @@ class NudgeDispatcher:
             if not self._people.save(user, marked, expected=person,
                                      also=NudgeBook.changes(nudge, expected=original)):
                 return None  # another dispatcher claimed it first, or a turn just ran
-        return _Claimed(user=user, nudge=nudge, replies=[reply], in_doubt=in_doubt)
+        return _Claimed(user=user, nudge=nudge, replies=[reply], in_doubt=in_doubt,
+                        dm_channel=person.get("dm_channel"))
 
     def _claim_expired(self, nudge: NudgeRecord, now: datetime) -> bool:
         if nudge.get("claimed_by") == self.instance:

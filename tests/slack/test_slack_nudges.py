@@ -66,6 +66,45 @@ async def test_a_due_nudge_arrives_with_metadata_and_working_buttons(
     assert any("Hi Dana," in str(reply["blocks"]) for reply in replies)
 
 
+async def test_a_check_in_goes_to_the_dm_stored_at_a_turn_without_opening_it_again(
+        coach: Coach, slack_api: SlackStandIn, person: Person, service: object) -> None:
+    """The DM ``conversations.open`` gave at the person's turn is kept in their record,
+    so a dispatcher in a new process (nothing cached) posts straight to it: Slack allows
+    about 50 ``conversations.open`` a minute, and a morning's check-ins are many more."""
+    nudge_id = plan_due_reminder(coach)
+    await person.say("status")  # a turn in their DM: the channel is kept with them
+    who = UserRef("slack", TEAM, USER)
+    person_record = coach.people.load(who)
+    assert person_record is not None
+    assert person_record.get("dm_channel") == dm_channel_id(TEAM, USER)
+    opened = len(slack_api.calls_to("conversations.open"))
+    sender = SlackNudgeSender(service.app.client)  # type: ignore[attr-defined]  # a new cache
+    report = await NudgeDispatcher.using(coach, senders={"slack": sender}).send_due()
+    assert report.sent == 1
+    assert len(slack_api.calls_to("conversations.open")) == opened
+    message = slack_api.last_message(dm_channel_id(TEAM, USER))
+    assert message["metadata"]["event_payload"] == {"nudge_id": nudge_id}
+
+
+async def test_a_check_in_to_a_stored_dm_slack_no_longer_knows_opens_it_afresh(
+        coach: Coach, slack_api: SlackStandIn, service: object) -> None:
+    """A stored channel Slack answers ``channel_not_found`` for (nothing was posted) is
+    not the end: the DM is opened again and the check-in arrives, once."""
+    nudge_id = plan_due_reminder(coach)
+    who = UserRef("slack", TEAM, USER)
+    coach.people.update(who, lambda person: person.update({"dm_channel": "D0GONE"}))
+    slack_api.fail("chat.postMessage", "channel_not_found")
+    sender = SlackNudgeSender(service.app.client)  # type: ignore[attr-defined]
+    report = await NudgeDispatcher.using(coach, senders={"slack": sender}).send_due()
+    assert report.sent == 1 and report.retrying == 0
+    [refused, posted] = slack_api.calls_to("chat.postMessage")
+    assert refused.params["channel"] == "D0GONE" and not refused.response.get("ok")
+    assert posted.params["channel"] == dm_channel_id(TEAM, USER)
+    assert len(slack_api.calls_to("conversations.open")) == 1
+    message = slack_api.last_message(dm_channel_id(TEAM, USER))
+    assert message["metadata"]["event_payload"] == {"nudge_id": nudge_id}
+
+
 def _env(slack_api: SlackStandIn, db: Path) -> dict[str, str]:
     return {**os.environ, "NOTNOW_DB": str(db), "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": "unused-here", "SLACK_API_URL": slack_api.api_url,
