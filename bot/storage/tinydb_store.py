@@ -4,7 +4,7 @@ A commit (a turn, a dispatcher's claim or mark, or a single ``write``) is acknow
 once its frame is ``fdatasync``ed in an append-only log (:mod:`bot.storage.commit_log`),
 where the commits of every thread waiting at that moment share one append and one sync.
 Its records are then served from memory (the *pending* overlay) until the log segment
-holding it is closed (at a size or an age: 4 MiB or 30 s by default). Off the hot path,
+holding it is closed (at a size or an age: 1 MiB or 30 s by default). Off the hot path,
 the write-back thread then writes each record the segment touched to its file once, with
 the newest value committed (temporary file and rename), makes them durable with one
 ``syncfs``, and deletes the segment. A person who answers five times in a segment costs
@@ -145,7 +145,7 @@ class TinyDBStore(Store):
 
     def __init__(
         self, root: str | Path, *, read_only: bool = False, lock_timeout: float = 10.0,
-        log_max_bytes: int = 4 << 20, log_max_age: float = 30.0,
+        log_max_bytes: int = 1 << 20, log_max_age: float = 30.0,
     ) -> None:
         self._root = Path(root).expanduser()
         self._base = str(self._root)
