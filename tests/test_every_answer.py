@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.clock import ManualClock
 from bot.conversation.people import PEOPLE
 from bot.nudges.book import NUDGES
@@ -161,6 +163,37 @@ def test_small_typos_at_flow_questions_are_understood(conv: Conversation) -> Non
     assert conv.person["cases"][-1]["mood"] == "gutted"
     conv.send("calmng exercise")
     assert "slow things down" in conv.text
+
+
+def _at_anyone_else(conv: Conversation) -> None:
+    """Step 1 up to "Was there anyone else there worth keeping in touch with?"."""
+    conv.command("start")
+    skip_introduction(conv)
+    conv.pick("Okay")
+    conv.pick("write down")
+    for said in ("Globex", "Data Analyst", "Final round", "last friday", "Priya Nair"):
+        conv.send(said)
+    conv.pick("Recruiter")
+    assert conv.options == ["Add someone", "No, that's everyone"]
+
+
+@pytest.mark.parametrize("typed", ["thats all", "That's it", "no", "nope", "nobody else",
+                                   "no one", "thats everyone"])
+def test_no_one_else_in_words_goes_on_to_the_reason(conv: Conversation, typed: str) -> None:
+    """Seen in a console try: "thats all" got "I didn't quite catch that", and the reason
+    typed next was taken as a feeling instead."""
+    _at_anyone_else(conv)
+    conv.send(typed)
+    assert "didn't quite catch" not in conv.text
+    conv.send("they went with someone with more SQL")
+    assert "SQL" in conv.person["cases"][-1]["reason"]
+
+
+@pytest.mark.parametrize("typed", ["yes", "one more", "someone else"])
+def test_yes_in_words_adds_someone(conv: Conversation, typed: str) -> None:
+    _at_anyone_else(conv)
+    conv.send(typed)
+    assert "What's their name?" in conv.text
 
 
 def test_calming_alone_picks_the_calming_exercise(conv: Conversation) -> None:
