@@ -124,6 +124,12 @@ _Resolved = tuple[str, str, str, str | None]
 _Pending = tuple[int, str | None]
 
 
+def _check_namespace(namespace: str) -> None:
+    """A namespace names a folder: an identifier, so never ``..`` or a path."""
+    if not namespace.isidentifier():
+        raise ValueError(f"namespace must be an identifier, got {namespace!r}")
+
+
 def _dumps(record: object) -> str:
     # json.dumps, not json.dump: dump streams through the pure-Python encoder.
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
@@ -217,8 +223,7 @@ class TinyDBStore(Store):
     def _file(self, namespace: str, key: str) -> str:
         """The record file of ``key``, as a string: pathlib's parsing and comparisons
         were a sixth of the write-back's time."""
-        if not namespace.isidentifier():
-            raise ValueError(f"namespace must be an identifier, got {namespace!r}")
+        _check_namespace(namespace)
         name = quote(key, safe="") + _SUFFIX
         if namespace in self.TIME_ORDERED:
             if _TIME_KEY.match(key):
@@ -441,8 +446,7 @@ class TinyDBStore(Store):
 
     @staticmethod
     def _resolve(op: Op) -> _Resolved:
-        if not op.namespace.isidentifier():
-            raise ValueError(f"namespace must be an identifier, got {op.namespace!r}")
+        _check_namespace(op.namespace)  # before logging: the file is named at write-back
         if isinstance(op, Put):
             return ("put", op.namespace, op.key, _dumps(dict(op.record)))
         return ("del", op.namespace, op.key, None)
