@@ -226,6 +226,26 @@ def test_back_skip_restart_stop(conv: Conversation) -> None:
     assert [c["company"] for c in conv.person["cases"]] == [""]
 
 
+def test_hi_between_answers_asks_again_and_welcome_back_waits_for_a_real_return(
+        conv: Conversation, clock: ManualClock) -> None:
+    """A "hi" typed seconds into the first conversation used to answer "Welcome back.
+    Here's where we left off." It gets the question again; the welcome is for someone
+    whose last turn was half an hour or more ago."""
+    conv.send("hi")
+    assert "first name" in conv.text
+    conv.send("hi")
+    assert "Welcome back" not in conv.text and "first name" in conv.text
+    conv.send("Sam")
+    assert "Where are you based" in conv.text
+    clock.advance(timedelta(minutes=29))
+    conv.send("hello")
+    assert "Welcome back" not in conv.text and "Where are you based" in conv.text
+    clock.advance(timedelta(minutes=30))
+    conv.send("hi")
+    assert "Welcome back" in conv.text and "Where are you based" in conv.text
+    assert conv.person["settings"].get("name") == "Sam"
+
+
 def test_several_rejections_are_separate_cases(conv: Conversation) -> None:
     log_rejection(conv, company="Acme", contact="Dana Reyes")
     conv.command("new")

@@ -17,7 +17,7 @@ from bot.conversation.menus import Menus
 from bot.conversation.overview import overview_text
 from bot.conversation.parsers import parse_duration
 from bot.conversation.pasting import PasteIntake
-from bot.conversation.people import active_case
+from bot.conversation.people import active_case, is_returning
 from bot.conversation.personal_data import PersonalData
 from bot.conversation.tone import check_for_case
 from bot.interfaces import Clock, Store
@@ -85,7 +85,8 @@ class CommandHandlers:
         if person.get("flow") is None:
             self._menus.start(person, replies)
         else:
-            replies.append(self._text("welcome_back"))
+            if is_returning(person, self._clock.now()):
+                replies.append(self._text("welcome_back"))
             self._flows.resume(person, replies)
 
     def _new(self, user: UserRef, person: PersonRecord, arg: str, replies: list[Reply]) -> None:

@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from bot.content.loader import Content
@@ -24,13 +25,15 @@ from bot.nudges.outbox import NudgeOutbox, without_outbox
 from bot.records import CaseRecord, ContactRecord, NudgeRecord, PersonRecord, WindowRecord
 
 __all__ = ["PEOPLE", "PRIMARY_CONTACT", "PersonRepo", "active_case", "case_by_id",
-           "contact_of_nudge", "contacts_of", "new_case", "person_key"]
+           "contact_of_nudge", "contacts_of", "is_returning", "new_case", "person_key"]
 
 log = logging.getLogger(__name__)
 
 PEOPLE = "people"
 SCHEMA_VERSION = 1
 ANY = object()  # "save whatever is there": for callers that hold the only writer
+#: how long since their last turn before someone is greeted as coming back
+AWAY = timedelta(minutes=30)
 
 
 class PersonRepo:
@@ -200,6 +203,16 @@ def contact_of_nudge(case: CaseRecord | None, nudge: NudgeRecord) -> ContactReco
     if not wanted or wanted == PRIMARY_CONTACT:
         return None
     return next((c for c in contacts_of(case) if c["id"] == wanted), None)
+
+
+def is_returning(person: PersonRecord, now: datetime) -> bool:
+    """Whether the person's last turn is long enough ago to say "welcome back": a "hi"
+    typed between two answers of the same conversation only gets the question again."""
+    last = person.get("updated_at")
+    try:
+        return last is None or now - datetime.fromisoformat(last) >= AWAY
+    except (TypeError, ValueError):  # not a time: greet them as coming back
+        return True
 
 
 def case_by_id(person: PersonRecord, case_id: str | None) -> CaseRecord | None:
