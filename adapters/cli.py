@@ -169,6 +169,8 @@ def content_check() -> None:
         for error in exc.errors:
             click.echo(f"  {error}", err=True)
         sys.exit(1)
+    for note in loaded.notes:
+        click.echo(f"note: {note}")
     steps = sum(len(flow.steps) for flow in loaded.flows.values())
     click.echo(f"content OK: {settings.content_dir} ({len(loaded.flows)} flows, {steps} steps, "
                f"{len(loaded.templates)} templates)")

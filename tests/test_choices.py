@@ -7,7 +7,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
-from bot.conversation.choices import ChoiceMatcher, bare_value, normalise
+from bot.conversation.choices import ChoiceMatcher, bare_value, normalise, typed_number
 from bot.messages import Option
 
 SYNONYMS = {"yes": ["y", "yep", "yeah", "sure", "delete"], "no": ["n", "nope", "nah", "keep"],
@@ -36,6 +36,9 @@ matcher = ChoiceMatcher(SYNONYMS)
     ("yes please", FORGET, False, "Yes, delete everything"),
     ("nope", FORGET, False, "No, keep my data"),
     ("2", FORGET, False, "No, keep my data"),
+    ("#2", FORGET, False, "No, keep my data"),
+    ("2.", FORGET, False, "No, keep my data"),
+    ("2\ufe0f\u20e3", FORGET, False, "No, keep my data"),  # the keycap emoji a phone offers
     ("Gutted, honesty", MOODS, True, "Gutted, honestly"),
     ("ok", MOODS, True, "Okay, ready to move on"),
     ("numb 😩", MOODS, True, "Numb, I expected it"),
@@ -73,6 +76,18 @@ def test_an_answer_that_fits_two_options_asks_which(typed: str,
 def test_an_answer_that_fits_nothing_is_unmatched(typed: str, menu: tuple[Option, ...],
                                                   free_text: bool) -> None:
     assert matcher.match(typed, menu, free_text=free_text).unmatched
+
+
+@pytest.mark.parametrize(("typed", "position"), [
+    ("3", 3), (" 3 ", 3), ("3.", 3), ("3)", 3), ("(3)", 3), ("#3", 3), ("12", 12),
+    ("\uff13", 3), ("3\ufe0f\u20e3", 3),
+    ("+3", None), ("-3", None), ("3.5", None), ("3 days", None), ("three", None),
+    ("1000", None), ("", None),
+])
+def test_a_typed_list_position_is_a_bare_number(typed: str, position: int | None) -> None:
+    """A sign or a decimal makes it something else (a UTC offset, an amount), which the
+    question's own words may still take; "+5" used to pick the fifth time zone."""
+    assert typed_number(typed) == position
 
 
 def test_values_lose_the_question_they_belong_to() -> None:

@@ -89,6 +89,34 @@ def test_wrong_type_and_missing_text_are_named(copy: Path) -> None:
     assert any("texts.pause_bad: required text is missing" in e for e in errors_of(copy))
 
 
+def test_texts_a_copy_lacks_come_from_the_shipped_content_and_are_named(copy: Path) -> None:
+    """An admin's copy made before a text existed kept loading, then failed at the first
+    turn that needed it: ``heard_you`` and the others the loader did not require."""
+    coach = copy / "coach.yaml"
+    for line in ("  heard_you:", "  number_not_listed:"):
+        text = coach.read_text()
+        start = text.index(line)
+        coach.write_text(text[:start] + text[text.index("\n", start) + 1:])
+    edit(coach, '  consent_yes: "Yes, count', '  consent_yes_old: "Yes, count')  # the label
+    content = load_content(copy, known_actions=ACTIONS)
+    shipped = load_content(DEFAULT_CONTENT_DIR, known_actions=ACTIONS)
+    assert content.text("heard_you") == shipped.text("heard_you")
+    assert content.text("number_not_listed", number=9, count=3, free_text=False) == (
+        "There's no 9 in this list. Type a number from 1 to 3:")
+    assert content.label("consent_yes") == shipped.label("consent_yes")
+    assert not shipped.notes
+    done = check(copy)
+    assert done.returncode == 0, done.stderr
+    notes = [line for line in done.stdout.splitlines() if line.startswith("note:")]
+    assert notes == [
+        "note: coach.yaml: texts.heard_you: not in this copy, so the shipped one is used",
+        "note: coach.yaml: texts.number_not_listed: not in this copy, so the shipped one is "
+        "used",
+        "note: coach.yaml: labels.consent_yes: not in this copy, so the shipped one is used",
+    ]
+    assert done.stdout.splitlines()[-1].startswith("content OK")
+
+
 def test_bad_regular_expression_in_safety(copy: Path) -> None:
     edit(copy / "safety.yaml", "  - '\\bsuicid'", "  - '\\bsuicid('")
     assert any("safety.yaml:" in e and "invalid regular expression" in e

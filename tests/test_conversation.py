@@ -246,6 +246,27 @@ def test_hi_between_answers_asks_again_and_welcome_back_waits_for_a_real_return(
     assert conv.person["settings"].get("name") == "Sam"
 
 
+def test_a_number_not_in_the_list_is_asked_again_not_taken_as_words(
+        conv: Conversation) -> None:
+    """"6" on the four moods was thanked as "putting it in your own words"."""
+    conv.command("start")
+    skip_introduction(conv)
+    assert "how are you feeling" in conv.text
+    conv.send("6")
+    assert "There's no 6 in this list" in conv.text and "1 to 4" in conv.text
+    assert "own words" in conv.text  # this question takes words too
+    assert len(conv.options) == 4
+    assert conv.person["flow"]["step"] == "feeling" and conv.person["cases"][0]["mood"] is None
+    conv.send("#3")
+    assert conv.person["cases"][0]["mood"] == "numb"
+    assert "What would help now?" in conv.text
+    conv.send("7")
+    assert "There's no 7 in this list. Type a number from 1 to 3:" in conv.text
+    assert len(conv.options) == 3
+    conv.send("1")
+    assert "Which company" in conv.text
+
+
 def test_several_rejections_are_separate_cases(conv: Conversation) -> None:
     log_rejection(conv, company="Acme", contact="Dana Reyes")
     conv.command("new")

@@ -36,6 +36,7 @@ from bot.content.templates import Template, compile_condition, compile_template
 from bot.content.tone_file import ToneFile, load_tone
 from bot.content.yaml_lines import LinedYaml, load_yaml_with_lines
 from bot.conversation.commands import COMMANDS
+from bot.settings import DEFAULT_CONTENT_DIR
 
 __all__ = ["Content", "ContentError", "ContentErrors", "load_content"]
 
@@ -90,6 +91,8 @@ class Content:
     #: what the tone check looks for in a person's own draft (``tone.yaml``)
     tone: ToneFile | None = None
     templates: dict[str, Template] = field(default_factory=dict)
+    #: what ``notnow content check`` should tell the admin without refusing the folder
+    notes: list[str] = field(default_factory=list)
     origins: dict[str, tuple[str, int | None, str]] = field(default_factory=dict)
     conditions: dict[str, Callable[..., Any]] = field(default_factory=dict)
     safety_patterns: list[TextPattern] = field(default_factory=list)
@@ -287,9 +290,39 @@ def _check_coach(loader: _Loader, content: Content, doc: LinedYaml | None) -> No
         if name not in content.coach.labels:
             loader.fail("coach.yaml", doc.line_of(("labels",)) if doc else None,
                         f"labels.{name}", "required label is missing")
+    shipped = _fill_from_shipped(content)
     for name, source in content.coach.texts.items():
-        loader.template(content, f"text:{name}", source, "coach.yaml", doc, ("texts", name))
+        if name in shipped:
+            loader.template(content, f"text:{name}", source, SHIPPED_FILE, None, ("texts", name))
+        else:
+            loader.template(content, f"text:{name}", source, "coach.yaml", doc, ("texts", name))
     loader.template(content, "status", content.coach.status, "coach.yaml", doc, ("status",))
+
+
+SHIPPED_FILE = "coach.yaml (as shipped)"
+
+
+def _fill_from_shipped(content: Content) -> set[str]:
+    """Texts and labels an admin's copy lacks (it predates them, or left them out) are
+    taken from the shipped ``coach.yaml`` and named in ``content.notes``: the copy keeps
+    working after an upgrade, rather than failing at the first turn that needs one.
+    Returns the names of the texts taken."""
+    taken: set[str] = set()
+    if content.directory.resolve() == DEFAULT_CONTENT_DIR.resolve():
+        return taken
+    try:
+        shipped = yaml.safe_load((DEFAULT_CONTENT_DIR / "coach.yaml").read_text("utf-8"))
+    except (OSError, yaml.YAMLError):  # an install without its content: nothing to add
+        return taken
+    for section, mine in (("texts", content.coach.texts), ("labels", content.coach.labels)):
+        for name, source in (shipped.get(section) or {}).items():
+            if name not in mine and isinstance(source, str):
+                mine[name] = source
+                if section == "texts":
+                    taken.add(name)
+                content.notes.append(f"coach.yaml: {section}.{name}: not in this copy, "
+                                     "so the shipped one is used")
+    return taken
 
 
 def _check_flow(

@@ -49,7 +49,7 @@ def sample_context(*, window: dict[str, Any], upset_moods: Sequence[str]) -> dic
         journal=[{"date": "2026-11-27", "company": "Acme", "text": "practise SQL"}],
         held=False, ended_at=[{"kind": "final", "count": 3}], stage_tip="Ask what separated",
         actions={"followups": 1, "feedback": 1, "contacts": 2, "checkins": 0}, name="dance",
-        length=5000, limit=2000, value="soon",
+        length=5000, limit=2000, value="soon", number=6, count=4, free_text=True,
         until="2026-12-11", resources="- a helpline", next_when="Mon 30 Nov, 09:00",
         outcome="offer",
         commands=[{"name": "start", "usage": "start", "summary": "Begin"}],

@@ -38,10 +38,12 @@ __all__ = [
     "ChoiceMatcher",
     "Resolved", "bare_value", "case_value",
     "flow_value", "menu_options", "menu_record", "menu_value", "normalise", "nudge_of",
-    "nudge_value",
+    "nudge_value", "typed_number",
 ]
 
 _NOT_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
+#: a list position as people type one: "2", "2.", "#2", "(2)", "2)"; not "+2" or "2.5"
+_POSITION = re.compile(r"\s*[#(]?(\d{1,3})\s*[.)]?\s*")
 _SPACES = re.compile(r"\s+")
 
 
@@ -50,6 +52,12 @@ def normalise(text: str) -> str:
     """Lower case, compatibility-folded, punctuation and emoji dropped, spaces collapsed."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     return _SPACES.sub(" ", _NOT_WORD.sub(" ", folded)).strip()
+
+
+def typed_number(text: str) -> int | None:
+    """The list position ``text`` picks, if it is one (``"3"``, ``"#3"``, ``"3."``)."""
+    found = _POSITION.fullmatch(text.replace("\ufe0f", "").replace("\u20e3", ""))  # 2️⃣
+    return int(found.group(1)) if found else None
 
 
 def bare_value(value: str) -> str:
@@ -141,8 +149,8 @@ class ChoiceMatcher:
         typed = normalise(text)
         if not typed or not options:
             return Resolved()
-        if typed.isdigit():
-            index = int(typed)
+        index = typed_number(text)
+        if index is not None:
             return Resolved(options[index - 1]) if 1 <= index <= len(options) else Resolved()
 
         phrases = [self._phrases(option) for option in options]

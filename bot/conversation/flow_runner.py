@@ -13,7 +13,7 @@ from typing import Any, cast
 from bot.content.loader import Content
 from bot.content.schema import OptionSpec, StepSpec
 from bot.conversation.actions import ACTIONS, ActionScope
-from bot.conversation.choices import ChoiceMatcher, bare_value, flow_value
+from bot.conversation.choices import ChoiceMatcher, bare_value, flow_value, typed_number
 from bot.conversation.context import build_context
 from bot.conversation.names import clean_text, parse_contact
 from bot.conversation.parsers import parse_date, parse_timezone, parse_window
@@ -187,6 +187,11 @@ class FlowRunner:
                 self._choose(person, spec, option, replies)
             elif resolved.ambiguous:
                 replies.append(Reply(texts.text("which_one"), options=resolved.candidates))
+            elif typed_number(text) is not None:
+                # "6" on a list of four is a slip of the thumb, never a mood or a city
+                self.reask(person, replies, texts.text(
+                    "number_not_listed", number=typed_number(text), count=len(shown),
+                    free_text=spec.free_text))
             elif spec.free_text:
                 self._answer_text(person, spec, text, replies,
                                   then=spec.free_text_next or spec.next)
