@@ -442,3 +442,66 @@ def test_close_returns_even_if_the_committer_is_gone(
     closer = threading.Thread(target=commit_log.close, daemon=True)
     closer.start()
     assert ends_within(closer, 20), "close() hung after the committer died"
+
+
+def test_a_record_read_from_its_file_is_read_anew_once_written_back(tmp_path: Path) -> None:
+    """Record files read lately are kept in memory (a commit checks what its caller just
+    read without opening the file again); the write-back drops each file it rewrites."""
+    store = TinyDBStore(tmp_path / "db", log_max_age=3600)
+    store.write(PEOPLE, "a", {"v": 1})
+    store.sync_files()
+    assert store.read(PEOPLE, "a") == {"v": 1}  # from the file, now kept
+    assert store.replace(PEOPLE, "a", {"v": 2}, expected={"v": 1})
+    assert not store.replace(PEOPLE, "a", {"v": 3}, expected={"v": 1})
+    store.sync_files()  # v2 leaves memory for its file
+    assert store.read(PEOPLE, "a") == {"v": 2}
+    assert store.replace(PEOPLE, "a", {"v": 3}, expected={"v": 2})
+    store.commit([Delete(PEOPLE, "a")])
+    store.sync_files()
+    assert store.read(PEOPLE, "a") is None
+    store.close()
+
+
+def test_a_file_read_while_the_write_back_rewrites_it_is_not_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read that got the old bytes just before the write-back replaced the file must
+    not leave them in memory: the next read would serve a value two commits old."""
+    import bot.storage.tinydb_store as module
+
+    store = TinyDBStore(tmp_path / "db", log_max_age=3600)
+    store.write(PEOPLE, "a", {"v": 1})
+    store.sync_files()
+    real_read = module.read_file_bytes
+    raced = []
+
+    def read_then_rewrite(path: str) -> bytes | None:
+        old = real_read(path)
+        if not raced:  # the commit and its write-back land between read and keep
+            raced.append(path)
+            assert store.commit([Put(PEOPLE, "a", {"v": 2})])
+            store.sync_files()
+        return old
+
+    monkeypatch.setattr(module, "read_file_bytes", read_then_rewrite)
+    assert store.read(PEOPLE, "a") == {"v": 1}  # what the file held when it was read
+    monkeypatch.setattr(module, "read_file_bytes", real_read)
+    assert raced and store.read(PEOPLE, "a") == {"v": 2}
+    store.close()
+
+
+def test_the_kept_files_are_bounded_and_a_read_only_store_keeps_none(tmp_path: Path) -> None:
+    from bot.storage.tinydb_store import FILE_CACHE_ENTRIES
+
+    root = tmp_path / "db"
+    store = TinyDBStore(root, log_max_age=3600)
+    count = FILE_CACHE_ENTRIES + 40
+    store.commit([Put(PEOPLE, f"p{i}", {"i": i}) for i in range(count)])
+    store.sync_files()
+    assert store.read_many(PEOPLE, [f"p{i}" for i in range(count)]) == {
+        f"p{i}": {"i": i} for i in range(count)}
+    assert len(store._file_cache) == FILE_CACHE_ENTRIES
+    assert store.read(PEOPLE, "p0") == {"i": 0}  # dropped as the oldest, read again
+    reader = TinyDBStore(root, read_only=True)
+    assert reader.read(PEOPLE, "p1") == {"i": 1}
+    assert not reader._file_cache
+    store.close()

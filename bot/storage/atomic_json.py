@@ -109,11 +109,24 @@ def read_json_file(path: str | Path) -> dict[str, Any] | None:
 
     :raises UnreadableFileError: the file is not a JSON object.
     """
+    raw = read_file_bytes(path)
+    return None if raw is None else parse_json_object(raw, path)
+
+
+def read_file_bytes(path: str | Path) -> bytes | None:
+    """The file's bytes, or ``None`` when there is no file."""
     try:
         with open(path, "rb") as file:
-            raw = file.read()
+            return file.read()
     except FileNotFoundError:
         return None
+
+
+def parse_json_object(raw: bytes, path: str | Path) -> dict[str, Any]:
+    """``raw`` (the bytes of the file at ``path``) as a JSON object.
+
+    :raises UnreadableFileError: it is not one.
+    """
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
