@@ -272,9 +272,11 @@ def dm_script(steps: int) -> Script:
             text = "hi" if arg == "start" else arg
         elif kind == "say":
             text = arg
-        else:
-            text = str(next(i for i, label in enumerate(conv.options, 1)
-                            if arg.lower() in label.lower()))
+        else:  # the number in the list it is on, as the person sees it (the last menu
+            # of the turn: the question asked after consent's menu at first contact)
+            menu = next(r.options for r in reversed(conv.last) if r.options)
+            text = str(next(i for i, option in enumerate(menu, 1)
+                            if arg.lower() in option.label.lower()))
         texts.append(text)
         posts.append(posts_for(conv.send(Text(text))))
     return Script("dm", tuple(texts), tuple(posts))
