@@ -187,10 +187,10 @@ class FlowRunner:
                 self._choose(person, spec, option, replies)
             elif resolved.ambiguous:
                 replies.append(Reply(texts.text("which_one"), options=resolved.candidates))
-            elif typed_number(text) is not None:
+            elif (number := typed_number(text)) is not None:
                 # "6" on a list of four is a slip of the thumb, never a mood or a city
                 self.reask(person, replies, texts.text(
-                    "number_not_listed", number=typed_number(text), count=len(shown),
+                    "number_not_listed", number=number, count=len(shown),
                     free_text=spec.free_text))
             elif spec.free_text:
                 self._answer_text(person, spec, text, replies,
